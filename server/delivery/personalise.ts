@@ -1,0 +1,34 @@
+import type { MessageRecord, RecipientRecord } from '../store/store.ts';
+import { renderHtml, renderText } from '../rewrite/render.ts';
+import { lookup, splitMergeTags } from '../rewrite/merge-tags.ts';
+import type { MergeValues, RenderHooks } from '../rewrite/template.ts';
+import { clickToken, openToken, type Keyring } from '../tokens/tokens.ts';
+
+/** Exactly what one recipient receives: merge tags filled, tracked links signed for them, the open pixel added. */
+export function personalise(
+  message: MessageRecord,
+  recipient: RecipientRecord,
+  ctx: { keys: Keyring; publicUrl: string },
+): { subject: string; html: string; text: string | null } {
+  const values = { email: recipient.email, name: recipient.name, attributes: recipient.attributes };
+  const pixel =
+    message.channel === 'email'
+      ? `<img src="${ctx.publicUrl}/o/${openToken.sign(ctx.keys, recipient.id)}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0">`
+      : '';
+  const hooks: RenderHooks = {
+    trackedHref: (i) => `${ctx.publicUrl}/c/${clickToken.sign(ctx.keys, recipient.id, message.links[i]!.id)}`,
+    footerHtml: pixel,
+  };
+  return {
+    subject: fillPlain(message.subject, values),
+    html: renderHtml(message.compiled, values, hooks),
+    text: renderText(message.compiled, values, hooks),
+  };
+}
+
+/** A subject line is a few words: fill its merge tags as plain text, no template needed. */
+function fillPlain(s: string, values: MergeValues): string {
+  return splitMergeTags(s)
+    .map((part) => (typeof part === 'string' ? part : lookup(part.name, values) || part.fallback))
+    .join('');
+}

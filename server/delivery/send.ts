@@ -1,0 +1,45 @@
+import type { SendResult } from '../../api/types.ts';
+import type { MessageRecord, Store } from '../store/store.ts';
+import type { Keyring } from '../tokens/tokens.ts';
+import type { Mailer } from './mailer.ts';
+import { personalise } from './personalise.ts';
+
+const PARALLEL = 4;
+
+/**
+ * Delivers a message to every recipient not yet sent. Each recipient is claimed first, so
+ * a second send (even a concurrent one) never mails anyone twice; one failure is recorded
+ * with its reason and the rest go on.
+ */
+export async function sendMessage(
+  message: MessageRecord,
+  deps: { store: Store; mailer: Mailer; keys: Keyring; publicUrl: string; from: string },
+): Promise<SendResult> {
+  const queue = await deps.store.claimUnsent(message.id);
+  const result: SendResult = { sent: 0, failed: 0, failures: [] };
+
+  async function worker(): Promise<void> {
+    for (let r = queue.shift(); r; r = queue.shift()) {
+      const { subject, html, text } = personalise(message, r, deps);
+      try {
+        await deps.mailer.send({
+          from: deps.from,
+          to: r.name ? { name: r.name, address: r.email } : r.email,
+          subject,
+          html,
+          text: text ?? undefined,
+          key: `${message.id}-${r.id}`,
+        });
+        await deps.store.recordDelivery(r.id, { ok: true, at: Date.now() });
+        result.sent++;
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        await deps.store.recordDelivery(r.id, { ok: false, error });
+        result.failed++;
+        result.failures.push({ email: r.email, error });
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: PARALLEL }, worker));
+  return result;
+}

@@ -1,0 +1,110 @@
+import { escapeHtml, lookup, splitMergeTags, wholeMergeTag, type MergeTag } from './merge-tags.ts';
+import type { CompiledMessage, MergeValues, RenderHooks, Segment } from './template.ts';
+
+const HTTP = /^https?:\/\//i;
+
+/** A link URL cut once into literal runs and tags, so a render or a click only joins. */
+interface UrlPlan {
+  /** null when the URL has no merge tags: then `fixed` is the destination for everyone. */
+  parts: (string | MergeTag)[] | null;
+  /** The whole URL is one tag: its value is the URL, not a piece to percent-encode. */
+  whole: boolean;
+  fixed: string | null;
+}
+
+// Keyed by the stored url string; the redirect server asks for the same few URLs again and again.
+const plans = new Map<string, UrlPlan>();
+const MAX_PLANS = 10_000;
+
+function planFor(url: string): UrlPlan {
+  let plan = plans.get(url);
+  if (plan) return plan;
+  const whole = wholeMergeTag(url);
+  const parts = whole ? [whole] : splitMergeTags(url);
+  const fixed = parts.every((p) => typeof p === 'string');
+  plan = { parts: fixed ? null : parts, whole: whole !== null, fixed: fixed ? toDestination(url) : null };
+  if (plans.size >= MAX_PLANS) plans.clear();
+  plans.set(url, plan);
+  return plan;
+}
+
+function fill(plan: UrlPlan, parts: (string | MergeTag)[], values: MergeValues): string {
+  let s = '';
+  for (const p of parts) {
+    if (typeof p === 'string') s += p;
+    else {
+      const v = lookup(p.name, values) || p.fallback;
+      s += plan.whole ? v.trim() : encodeComponent(v);
+    }
+  }
+  return s;
+}
+
+function encodeComponent(v: string): string {
+  try {
+    return encodeURIComponent(v);
+  } catch {
+    return encodeURIComponent(v.replace(/[\uD800-\uDFFF]/g, '\uFFFD')); // lone surrogates throw URIError
+  }
+}
+
+function toDestination(s: string): string | null {
+  if (!HTTP.test(s) || !URL.canParse(s)) return null;
+  // Spaces, control characters and non-ASCII would not survive a Location header; the URL serialiser escapes them.
+  return /[^\x21-\x7e]/.test(s) ? new URL(s).href : s;
+}
+
+/** Where link `url` (as stored in CompiledLink) sends this recipient; null when that is not an absolute http(s) URL. */
+export function resolveDestination(url: string, values: MergeValues): string | null {
+  const plan = planFor(url);
+  return plan.parts ? toDestination(fill(plan, plan.parts, values)) : plan.fixed;
+}
+
+export function renderHtml(msg: CompiledMessage, values: MergeValues, hooks: RenderHooks): string {
+  return render(msg, msg.html, values, hooks, escapeHtml);
+}
+
+/** The plain-text part, values written as they are (no HTML escaping). */
+export function renderText(msg: CompiledMessage, values: MergeValues, hooks: RenderHooks): string | null {
+  return msg.text && render(msg, msg.text, values, hooks, (s) => s);
+}
+
+function render(
+  msg: CompiledMessage,
+  segs: Segment[],
+  values: MergeValues,
+  hooks: RenderHooks,
+  esc: (s: string) => string,
+): string {
+  let out = '';
+  for (const seg of segs) {
+    if (typeof seg === 'string') out += seg;
+    else if ('link' in seg) out += renderLink(seg.link, seg.raw, msg.links[seg.link]!.url, values, hooks, esc);
+    else if ('merge' in seg) out += mergeValue(seg.merge, seg.fallback, values, (s) => s);
+    else if ('hrefMerge' in seg) out += mergeValue(seg.hrefMerge, seg.fallback, values, esc);
+    else out += hooks.footerHtml;
+  }
+  return out;
+}
+
+// The fallback is written by the author in the template's own syntax, so it goes out as written.
+function mergeValue(name: string, fallback: string, values: MergeValues, esc: (s: string) => string): string {
+  const v = lookup(name, values);
+  return v === '' ? fallback : esc(v);
+}
+
+function renderLink(
+  index: number,
+  raw: string,
+  url: string,
+  values: MergeValues,
+  hooks: RenderHooks,
+  esc: (s: string) => string,
+): string {
+  const plan = planFor(url);
+  if (!plan.parts) return plan.fixed === null ? raw : esc(hooks.trackedHref(index, plan.fixed));
+  const filled = fill(plan, plan.parts, values);
+  const dest = toDestination(filled);
+  // Not http(s) for this recipient (say the attribute is missing): their value, never a dead tracked link.
+  return dest === null ? esc(filled) : esc(hooks.trackedHref(index, dest));
+}

@@ -1,0 +1,95 @@
+import { Hono } from 'hono';
+import type { Message, MessageCreated, MessageSummary } from '../../api/types.ts';
+import { AddRecipientsBody, CreateMessageBody } from '../../api/schemas.ts';
+import type { AppContext } from '../context.ts';
+import { personalise } from '../delivery/personalise.ts';
+import { sendMessage } from '../delivery/send.ts';
+import { badRequest, idParam, jsonBody, notFound } from '../http/json-body.ts';
+import { compileMessage } from '../rewrite/compile.ts';
+import type { MessageRecord } from '../store/store.ts';
+
+function toMessage(m: MessageRecord): Message {
+  return {
+    id: m.id,
+    subject: m.subject,
+    html: m.html,
+    text: m.text,
+    channel: m.channel,
+    goal: m.goal,
+    createdAt: new Date(m.createdAt).toISOString(),
+    links: m.links,
+  };
+}
+
+export function messageRoutes(ctx: AppContext): Hono {
+  const app = new Hono();
+  const { store } = ctx;
+
+  async function messageOr404(id: number): Promise<MessageRecord> {
+    const message = await store.getMessage(id);
+    if (!message) throw notFound('message');
+    return message;
+  }
+
+  app.post('/', async (c) => {
+    const body = await jsonBody(c, CreateMessageBody);
+    const settings = await store.getSettings();
+    const compiled = compileMessage(body.html, body.text ?? null, {
+      clickTracking: settings.clickTracking,
+      universalLinkDomains: settings.universalLinkDomains,
+    });
+    const message = await store.createMessage({
+      subject: body.subject,
+      html: body.html,
+      text: body.text ?? null,
+      channel: body.channel,
+      goal: body.goal ?? null,
+      compiled,
+    });
+    return c.json({ id: message.id, links: message.links } satisfies MessageCreated, 201);
+  });
+
+  app.get('/', async (c) => {
+    const limit = Math.min(Number(c.req.query('limit') ?? 50) || 50, 200);
+    const messages = await store.listMessages(limit);
+    const zero = { total: 0, unique: 0, bot: 0 };
+    const list: MessageSummary[] = await Promise.all(
+      messages.map(async (m) => ({
+        id: m.id,
+        subject: m.subject,
+        channel: m.channel,
+        createdAt: new Date(m.createdAt).toISOString(),
+        ...(await store.countRecipients(m.id)),
+        opens: zero,
+        clicks: zero,
+      })),
+    );
+    return c.json(list);
+  });
+
+  app.get('/:id', async (c) => c.json(toMessage(await messageOr404(idParam(c)))));
+
+  app.post('/:id/recipients', async (c) => {
+    const message = await messageOr404(idParam(c));
+    const body = await jsonBody(c, AddRecipientsBody);
+    return c.json(await store.addRecipients(message.id, body.recipients));
+  });
+
+  app.post('/:id/send', async (c) => {
+    const message = await messageOr404(idParam(c));
+    return c.json(
+      await sendMessage(message, { ...ctx, publicUrl: ctx.config.publicUrl, from: ctx.config.from }),
+    );
+  });
+
+  app.get('/:id/preview', async (c) => {
+    const message = await messageOr404(idParam(c));
+    const email = c.req.query('email');
+    if (!email) throw badRequest('query parameter email is required');
+    const recipient = await store.findRecipient(message.id, email);
+    if (!recipient) throw notFound('recipient');
+    return c.html(personalise(message, recipient, { keys: ctx.keys, publicUrl: ctx.config.publicUrl }).html);
+  });
+
+  return app;
+}

@@ -1,0 +1,80 @@
+import type { Channel, Goal, LinkPlacement, Settings } from '../../api/types.ts';
+import type { CompiledMessage } from '../rewrite/template.ts';
+
+/**
+ * The storage interface the routes use. Narrow on purpose, and asynchronous, so a
+ * PostgreSQL store can stand in for the SQLite one without touching a route.
+ */
+
+export interface MessageRecord {
+  id: number;
+  subject: string;
+  html: string;
+  text: string | null;
+  channel: Channel;
+  goal: Goal | null;
+  compiled: CompiledMessage;
+  createdAt: number;
+  /** In the order of compiled.links. */
+  links: LinkPlacement[];
+}
+
+export interface NewMessage {
+  subject: string;
+  html: string;
+  text: string | null;
+  channel: Channel;
+  goal: Goal | null;
+  compiled: CompiledMessage;
+}
+
+export interface NewRecipient {
+  email: string;
+  name?: string | undefined;
+  attributes?: Record<string, string | number | boolean | null> | undefined;
+}
+
+export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed';
+
+export interface RecipientRecord {
+  id: number;
+  messageId: number;
+  personId: number;
+  email: string;
+  name: string | null;
+  attributes: Record<string, string | number | boolean | null>;
+  status: DeliveryStatus;
+  sentAt: number | null;
+  error: string | null;
+}
+
+export interface Store {
+  getSettings(): Promise<Settings>;
+  updateSettings(patch: Partial<Settings>): Promise<Settings>;
+
+  createMessage(message: NewMessage): Promise<MessageRecord>;
+  getMessage(id: number): Promise<MessageRecord | null>;
+  /** Newest first. */
+  listMessages(limit: number): Promise<MessageRecord[]>;
+
+  /** Adds people to a message; someone already on it gets their name and attributes updated. */
+  addRecipients(messageId: number, recipients: NewRecipient[]): Promise<{ added: number; updated: number }>;
+  getRecipient(id: number): Promise<RecipientRecord | null>;
+  findRecipient(messageId: number, email: string): Promise<RecipientRecord | null>;
+  countRecipients(messageId: number): Promise<{ recipients: number; sent: number }>;
+
+  /** Marks the message's unsent recipients as being sent and returns them; a concurrent call gets none of them. */
+  claimUnsent(messageId: number): Promise<RecipientRecord[]>;
+  recordDelivery(recipientId: number, outcome: { ok: true; at: number } | { ok: false; error: string }): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  clickTracking: true,
+  leadEmailIdentification: true,
+  universalLinkDomains: [],
+  identificationWindowDays: 7,
+  identityCookieDays: 30,
+  scannerWindowSeconds: 10,
+};

@@ -1,0 +1,109 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Signed, URL-safe tokens: base64url( kid | kind | varint fields... | mac ).
+ * The key id lets secrets rotate: new tokens use the first key, old ones verify with any.
+ * Destinations are never inside a token; it only names rows the server looks up.
+ */
+
+const MAC_BYTES = 10; // 80 bits: an online forger gets nowhere, and links stay short
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,64}$/;
+
+export const TokenKind = { click: 1, open: 2, identity: 3 } as const;
+export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];
+
+export interface SigningKey {
+  id: number;
+  secret: Buffer;
+}
+
+export class Keyring {
+  readonly current: SigningKey;
+  private readonly byId = new Map<number, SigningKey[]>();
+
+  /** Secrets newest first; the first one signs. */
+  constructor(secrets: string[]) {
+    if (secrets.length === 0) throw new Error('at least one signing secret is needed');
+    const keys = secrets.map((s) => ({ id: createHash('sha256').update(s).digest()[0]!, secret: Buffer.from(s) }));
+    this.current = keys[0]!;
+    for (const key of keys) this.byId.set(key.id, [...(this.byId.get(key.id) ?? []), key]);
+  }
+
+  keysFor(id: number): SigningKey[] {
+    return this.byId.get(id) ?? [];
+  }
+}
+
+function mac(key: SigningKey, body: Uint8Array): Buffer {
+  return createHmac('sha256', key.secret).update(body).digest().subarray(0, MAC_BYTES);
+}
+
+function pushVarint(out: number[], value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`token field out of range: ${value}`);
+  while (value >= 0x80) {
+    out.push((value % 0x80) | 0x80);
+    value = Math.floor(value / 0x80);
+  }
+  out.push(value);
+}
+
+export function signToken(keys: Keyring, kind: TokenKind, fields: number[]): string {
+  const body: number[] = [keys.current.id, kind];
+  for (const f of fields) pushVarint(body, f);
+  const bytes = Buffer.from(body);
+  return Buffer.concat([bytes, mac(keys.current, bytes)]).toString('base64url');
+}
+
+/** The token's fields when it is well-formed, of this kind, and signed by a known key; otherwise null. */
+export function verifyToken(keys: Keyring, kind: TokenKind, token: string, fieldCount: number): number[] | null {
+  if (!TOKEN_SHAPE.test(token)) return null;
+  const raw = Buffer.from(token, 'base64url');
+  if (raw.length < 2 + MAC_BYTES || raw[1] !== kind) return null;
+  const body = raw.subarray(0, raw.length - MAC_BYTES);
+  const given = raw.subarray(raw.length - MAC_BYTES);
+  const signedBy = keys.keysFor(raw[0]!).find((key) => timingSafeEqual(mac(key, body), given));
+  if (!signedBy) return null;
+
+  const fields: number[] = [];
+  let i = 2;
+  while (i < body.length) {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      const b = body[i++];
+      if (b === undefined || scale > 2 ** 49) return null;
+      value += (b & 0x7f) * scale;
+      scale *= 0x80;
+      if (b < 0x80) break;
+    }
+    fields.push(value);
+  }
+  return fields.length === fieldCount ? fields : null;
+}
+
+export const clickToken = {
+  sign: (keys: Keyring, recipientId: number, linkId: number) => signToken(keys, TokenKind.click, [recipientId, linkId]),
+  verify(keys: Keyring, token: string): { recipientId: number; linkId: number } | null {
+    const f = verifyToken(keys, TokenKind.click, token, 2);
+    return f ? { recipientId: f[0]!, linkId: f[1]! } : null;
+  },
+};
+
+export const openToken = {
+  sign: (keys: Keyring, recipientId: number) => signToken(keys, TokenKind.open, [recipientId]),
+  verify(keys: Keyring, token: string): { recipientId: number } | null {
+    const f = verifyToken(keys, TokenKind.open, token, 1);
+    return f ? { recipientId: f[0]! } : null;
+  },
+};
+
+/** The identity cookie: names a person and the click that identified them, and when it stops counting. */
+export const identityToken = {
+  sign: (keys: Keyring, v: { personId: number; recipientId: number; linkId: number; expiresAt: number }) =>
+    signToken(keys, TokenKind.identity, [v.personId, v.recipientId, v.linkId, Math.floor(v.expiresAt / 1000)]),
+  verify(keys: Keyring, token: string, now = Date.now()) {
+    const f = verifyToken(keys, TokenKind.identity, token, 4);
+    if (!f || f[3]! * 1000 <= now) return null;
+    return { personId: f[0]!, recipientId: f[1]!, linkId: f[2]!, expiresAt: f[3]! * 1000 };
+  },
+};

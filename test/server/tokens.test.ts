@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { clickToken, identityToken, Keyring, openToken } from '../../server/tokens/tokens.ts';
+
+const keys = new Keyring(['first-secret-for-tests']);
+
+describe('signed tokens', () => {
+  it('round-trips and stays short and URL-safe', () => {
+    const t = clickToken.sign(keys, 123_456, 7_890_123);
+    expect(t).toMatch(/^[A-Za-z0-9_-]{16,32}$/);
+    expect(clickToken.verify(keys, t)).toEqual({ recipientId: 123_456, linkId: 7_890_123 });
+    expect(openToken.verify(keys, openToken.sign(keys, 5))).toEqual({ recipientId: 5 });
+  });
+
+  it('refuses any change to a token, a token of another kind, and one signed with another secret', () => {
+    const t = clickToken.sign(keys, 1, 2);
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i] === 'A' ? 'B' : 'A';
+      expect(clickToken.verify(keys, t.slice(0, i) + c + t.slice(i + 1))).toBeNull();
+    }
+    expect(clickToken.verify(keys, t + 'A')).toBeNull();
+    expect(clickToken.verify(keys, t.slice(0, -1))).toBeNull();
+    expect(openToken.verify(keys, t)).toBeNull();
+    expect(clickToken.verify(new Keyring(['another-secret']), t)).toBeNull();
+    for (const junk of ['', '//evil.com', 'a'.repeat(500), '%2F%2Fevil.com', t + '/extra', t + '?x=1', 'AAAAAAAAAAAAAAAAAAAAAAAA']) {
+      expect(clickToken.verify(keys, junk)).toBeNull();
+    }
+  });
+
+  it('keeps old tokens valid after a rotation, signing new ones with the new secret', () => {
+    const old = clickToken.sign(keys, 1, 2);
+    const rotated = new Keyring(['second-secret-for-tests', 'first-secret-for-tests']);
+    expect(clickToken.verify(rotated, old)).toEqual({ recipientId: 1, linkId: 2 });
+    const fresh = clickToken.sign(rotated, 1, 2);
+    expect(fresh).not.toBe(old);
+    expect(clickToken.verify(keys, fresh)).toBeNull();
+  });
+
+  it('expires identity tokens', () => {
+    const now = Date.now();
+    const t = identityToken.sign(keys, { personId: 9, recipientId: 8, linkId: 7, expiresAt: now + 60_000 });
+    expect(identityToken.verify(keys, t, now)).toMatchObject({ personId: 9, recipientId: 8, linkId: 7 });
+    expect(identityToken.verify(keys, t, now + 61_000)).toBeNull();
+  });
+});

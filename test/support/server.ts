@@ -1,0 +1,80 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import type { Hono } from 'hono';
+import { createApp } from '../../server/app.ts';
+import { loadConfig } from '../../server/config/config.ts';
+import type { AppContext } from '../../server/context.ts';
+import { buildContext } from '../../server/server.ts';
+
+export const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/emails');
+
+/** Every fixture template, as [name relative to the fixtures folder, html]. */
+export function fixtureTemplates(): [string, string][] {
+  const out: [string, string][] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.html')) out.push([relative(FIXTURES, path), readFileSync(path, 'utf8')]);
+    }
+  };
+  walk(FIXTURES);
+  return out;
+}
+
+export function tempDir(prefix = 'clicktrail-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface TestServer {
+  dir: string;
+  ctx: AppContext;
+  app: Hono;
+  /** Calls the app as the team would, with the admin token. */
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** The real app on a real SQLite file in a fresh temporary folder. */
+export function testServer(env: Record<string, string> = {}, dir = tempDir()): TestServer {
+  const config = loadConfig({
+    CLICKTRAIL_DB: join(dir, 'clicktrail.db'),
+    CLICKTRAIL_PUBLIC_URL: 'http://links.shop.test',
+    ...env,
+  });
+  const ctx = buildContext(config);
+  const app = createApp(ctx);
+  return {
+    dir,
+    ctx,
+    app,
+    api(method, path, body, headers = {}) {
+      return Promise.resolve(
+        app.request(path, {
+          method,
+          headers: {
+            authorization: `Bearer ${config.adminToken}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...headers,
+          },
+          body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+        }),
+      );
+    },
+    async close() {
+      ctx.mailer.close();
+      await ctx.store.close();
+    },
+  };
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Tracked-link and pixel URLs found in rendered HTML or text. */
+export function trackedUrls(body: string, publicUrl = 'http://links.shop.test'): string[] {
+  const escaped = publicUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return [...body.matchAll(new RegExp(`${escaped}/c/[A-Za-z0-9_-]+`, 'g'))].map((m) => m[0]);
+}
