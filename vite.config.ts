@@ -1,10 +1,24 @@
+import type { UserConfig } from 'vite';
 import { defineConfig } from 'vitest/config';
 
-// One config for the test runner now; the widget and extension builds join it later.
-export default defineConfig({
+/**
+ * One file for every build and the tests, picked by --mode:
+ *   vite build --mode widget     → dist/widget/widget.js, served by the server at /widget.js
+ *   vite build --mode extension  → dist/extension/, the unpacked Chrome extension
+ *   vitest                       → the tests
+ */
+
+const tests: UserConfig = {
   test: {
     include: ['test/**/*.test.{ts,tsx}'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
+};
+
+export default defineConfig(({ mode }) => {
+  switch (mode) {
+    default:
+      return tests;
+  }
 });

@@ -87,3 +87,44 @@ export interface Settings {
   /** A click this soon after delivery is taken for a mail scanner. */
   scannerWindowSeconds: number;
 }
+
+/** Why a hit was taken for a machine rather than a person. */
+export type BotReason =
+  | 'head' // HEAD request: link checkers, scanners
+  | 'bot-ua' // the user agent is a known bot, crawler or scanner (isbot), or missing
+  | 'prefetch' // Purpose / Sec-Purpose: prefetch
+  | 'too-soon' // within settings.scannerWindowSeconds of delivery
+  | 'burst' // the recipient's links were all hit within a few seconds
+  | 'honeypot' // the hidden link no person can see, or a hit near it in time
+  | 'apple-mpp'; // Apple Mail Privacy Protection fetching the open pixel
+
+export interface StatsLink {
+  id: number;
+  url: string;
+  position: number;
+  text: string;
+  part: 'html' | 'text';
+  clicks: Counts;
+}
+
+export interface MessageStats {
+  recipients: number;
+  sent: number;
+  opens: Counts;
+  clicks: Counts;
+  goal: { event: string; withinDays: number; completed: number; rate: number } | null;
+  /** Tracked links only, in position order. */
+  links: StatsLink[];
+  /** Hourly buckets of clicks, oldest first: hour is the ISO start of the hour. */
+  timeline: { hour: string; human: number; bot: number }[];
+}
+
+export interface PersonStats {
+  recipientId: number;
+  email: string;
+  name: string | null;
+  sentAt: string | null;
+  openedAt: string | null;
+  clicks: { linkId: number; count: number; bot: number; firstAt: string; lastAt: string }[];
+  goalAt: string | null;
+}

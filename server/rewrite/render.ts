@@ -80,7 +80,7 @@ function render(
   for (const seg of segs) {
     if (typeof seg === 'string') out += seg;
     else if ('link' in seg) out += renderLink(seg.link, seg.raw, msg.links[seg.link]!.url, values, hooks, esc);
-    else if ('merge' in seg) out += mergeValue(seg.merge, seg.fallback, values, (s) => s);
+    else if ('merge' in seg) out += mergeValue(seg.merge, seg.fallback, values, esc);
     else if ('hrefMerge' in seg) out += mergeValue(seg.hrefMerge, seg.fallback, values, esc);
     else out += hooks.footerHtml;
   }

@@ -26,7 +26,7 @@ export interface CompiledLink {
 /** A piece of a compiled template: literal text, or a slot filled per recipient. */
 export type Segment =
   | string
-  | { merge: string; fallback: string } // {{name}} / {{ name | fallback }} outside an href; HTML-escaped on render
+  | { merge: string; fallback: string } // {{name}} / {{ name | fallback }} outside an href; the value is HTML-escaped on render, the fallback (template source) written as is
   | { link: number; raw: string } // a tracked href's value; `link` indexes CompiledMessage.links; raw is the source bytes of the value
   | { hrefMerge: string; fallback: string } // a merge tag inside an untracked href value; HTML-escaped on render
   | { footer: true }; // where the open pixel (and honeypot link) go: before </body>, else at the end

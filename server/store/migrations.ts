@@ -54,4 +54,66 @@ export const migrations: string[] = [
   );
   CREATE INDEX recipients_by_status ON recipients (message_id, status);
   `,
+  // 2: clicks and opens, and the counters kept up to date as they are committed
+  `
+  ALTER TABLE recipients ADD COLUMN human_clicks INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE recipients ADD COLUMN human_opens INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE recipients ADD COLUMN opened_at INTEGER;
+  ALTER TABLE recipients ADD COLUMN goal_at INTEGER;
+  ALTER TABLE links ADD COLUMN honeypot INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE clicks (
+    id INTEGER PRIMARY KEY,
+    link_id INTEGER NOT NULL,
+    recipient_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    bot_reason TEXT,
+    ip TEXT,
+    user_agent TEXT
+  );
+  CREATE INDEX clicks_by_recipient ON clicks (recipient_id, at);
+  CREATE TABLE opens (
+    id INTEGER PRIMARY KEY,
+    recipient_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    bot_reason TEXT,
+    ip TEXT,
+    user_agent TEXT
+  );
+  CREATE INDEX opens_by_recipient ON opens (recipient_id, at);
+  CREATE TABLE recipient_link_counts (
+    recipient_id INTEGER NOT NULL,
+    link_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    human INTEGER NOT NULL DEFAULT 0,
+    bot INTEGER NOT NULL DEFAULT 0,
+    first_at INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    PRIMARY KEY (recipient_id, link_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX recipient_link_counts_by_message ON recipient_link_counts (message_id);
+  CREATE TABLE link_counts (
+    link_id INTEGER PRIMARY KEY,
+    total INTEGER NOT NULL DEFAULT 0,
+    uniq INTEGER NOT NULL DEFAULT 0,
+    bot INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE message_counts (
+    message_id INTEGER PRIMARY KEY,
+    clicks_total INTEGER NOT NULL DEFAULT 0,
+    clicks_unique INTEGER NOT NULL DEFAULT 0,
+    clicks_bot INTEGER NOT NULL DEFAULT 0,
+    opens_total INTEGER NOT NULL DEFAULT 0,
+    opens_unique INTEGER NOT NULL DEFAULT 0,
+    opens_bot INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE click_hours (
+    message_id INTEGER NOT NULL,
+    hour INTEGER NOT NULL,
+    human INTEGER NOT NULL DEFAULT 0,
+    bot INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (message_id, hour)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,0 +1,39 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type LaunchOptions } from 'playwright';
+
+/**
+ * Real Chromium for the widget and extension tests: Debian's /usr/bin/chromium unless
+ * CHROMIUM_PATH names another (Playwright's own download is not used).
+ */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-quic',
+  // Sibling hostnames on loopback, so a cookie for shop.test set by links.shop.test is read on www.shop.test.
+  '--host-resolver-rules=MAP *.shop.test 127.0.0.1',
+];
+
+function options(extra: string[] = []): LaunchOptions {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`No Chromium at ${CHROMIUM_PATH}: install Debian's chromium package or set CHROMIUM_PATH`);
+  }
+  return { executablePath: CHROMIUM_PATH, headless: true, args: [...FLAGS, ...extra] };
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch(options());
+}
+
+/** A persistent profile with an unpacked MV3 extension loaded (works headless). */
+export function launchWithExtension(userDataDir: string, extensionDir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(
+    userDataDir,
+    options([`--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`]),
+  );
+}
