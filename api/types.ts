@@ -128,3 +128,57 @@ export interface PersonStats {
   clicks: { linkId: number; count: number; bot: number; firstAt: string; lastAt: string }[];
   goalAt: string | null;
 }
+
+/** How sure the team can be of who a visitor is. */
+export type IdentifiedBy = 'email-click' | 'verified';
+
+export interface PersonRef {
+  id: number;
+  name: string | null;
+  email: string;
+}
+
+export interface ConversationMessage {
+  id: number;
+  conversationId: number;
+  author: 'visitor' | 'team';
+  body: string;
+  at: string;
+}
+
+export interface ConversationSummary {
+  id: number;
+  /** null for an anonymous visitor. */
+  person: PersonRef | null;
+  identifiedBy: IdentifiedBy | null;
+  startedAt: string;
+  lastMessageAt: string;
+  lastMessage: string;
+  pageUrl: string | null;
+}
+
+export interface Conversation extends ConversationSummary {
+  messages: ConversationMessage[];
+}
+
+/**
+ * What the team is told, live on GET /api/stream (SSE, `id:` = event id, resumable with
+ * Last-Event-ID) and by polling GET /api/notifications?after=<id>. Ids only grow.
+ */
+export type TeamEvent =
+  | {
+      id: number;
+      type: 'lead.visit';
+      at: string;
+      person: PersonRef;
+      identifiedBy: IdentifiedBy;
+      url: string;
+      referrer: string | null;
+      /** The message and link whose click identified them (email-click identities). */
+      messageId: number | null;
+      messageSubject: string | null;
+      linkId: number | null;
+      linkUrl: string | null;
+    }
+  | { id: number; type: 'conversation.created'; at: string; conversation: ConversationSummary }
+  | { id: number; type: 'conversation.message'; at: string; conversationId: number; person: PersonRef | null; message: ConversationMessage };
