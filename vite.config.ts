@@ -16,8 +16,12 @@ const tests: UserConfig = {
   },
 };
 
-export default defineConfig(({ mode }) => {
+export default defineConfig(async ({ mode }) => {
   switch (mode) {
+    case 'widget':
+      return (await import('./widget/vite.widget.ts')).widgetConfig();
+    case 'extension':
+      return (await import('./extension/vite.extension.ts')).extensionConfig();
     default:
       return tests;
   }

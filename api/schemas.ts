@@ -33,6 +33,12 @@ const Domain = z
   .toLowerCase()
   .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a domain name such as example.com');
 
+const Origin = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^https?:\/\/[a-z0-9.-]+(:[0-9]{1,5})?$/, 'must be an origin such as https://www.example.com');
+
 export const SettingsPatch = z.strictObject({
   clickTracking: z.boolean().optional(),
   leadEmailIdentification: z.boolean().optional(),
@@ -40,5 +46,43 @@ export const SettingsPatch = z.strictObject({
   identificationWindowDays: z.number().int().min(0).max(365).optional(),
   identityCookieDays: z.number().int().min(1).max(400).optional(),
   scannerWindowSeconds: z.number().int().min(0).max(3600).optional(),
+  messengerGreeting: z.string().trim().min(1).max(200).optional(),
+  messengerIntro: z.string().trim().max(300).optional(),
+  allowedOrigins: z.array(Origin).max(200).optional(),
+  webhookUrl: z.url({ protocol: /^https?$/ }).max(2000).nullable().optional(),
 });
 export type SettingsPatch = z.input<typeof SettingsPatch>;
+
+/** Longest message a visitor or the team may write. */
+export const MAX_MESSAGE_CHARS = 4000;
+
+const MessageText = z.string().trim().min(1, 'must not be empty').max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`);
+/** The widget's own id for a message, so a retried send is stored once. */
+const ClientId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8 to 64 URL-safe characters');
+const PageUrl = z.url({ protocol: /^https?$/ }).max(2000);
+
+export const MessengerBootBody = z.strictObject({
+  session: z.strictObject({ id: z.number().int().positive(), secret: z.string().max(200) }).optional(),
+  /** The identity cookie's value, as the widget read it. */
+  identity: z.string().max(200).optional(),
+  /** A verified identity from the host page. */
+  user: z
+    .strictObject({
+      userId: z.string().trim().min(1).max(200),
+      email: z.email().max(320),
+      name: z.string().trim().max(200).optional(),
+      userHash: z.string().max(200),
+    })
+    .optional(),
+  url: PageUrl.optional(),
+  referrer: z.string().max(2000).optional(),
+});
+export type MessengerBootBody = z.input<typeof MessengerBootBody>;
+
+export const MessengerVisitBody = z.strictObject({ url: PageUrl, referrer: z.string().max(2000).optional() });
+export const StartConversationBody = z.strictObject({ body: MessageText, clientId: ClientId, pageUrl: PageUrl.optional() });
+export const SendMessageBody = z.strictObject({ body: MessageText, clientId: ClientId });
+export const TeamReplyBody = z.strictObject({ body: MessageText });
+export const EventName = z.string().trim().min(1).max(100);
+export const MessengerEventBody = z.strictObject({ name: EventName });
+export const PersonEventBody = z.strictObject({ email: z.email().max(320), name: EventName });

@@ -86,6 +86,18 @@ export interface Settings {
   identityCookieDays: number;
   /** A click this soon after delivery is taken for a mail scanner. */
   scannerWindowSeconds: number;
+  /** The widget's greeting. Merge tags see only the first name: `{{first_name | there}}`. */
+  messengerGreeting: string;
+  /** The line under the greeting. */
+  messengerIntro: string;
+  /** Origins whose pages may use the widget, besides PUBLIC_URL's own (which serves /demo). */
+  allowedOrigins: string[];
+  /** Receives every TeamEvent as JSON, signed with webhookSecret (X-Clicktrail-Signature). */
+  webhookUrl: string | null;
+  /** Generated once; read-only. Verifies the signature of webhook deliveries. */
+  webhookSecret: string;
+  /** Generated once; read-only. A host page's userHash is HMAC-SHA256(userId) with this key, in hex. */
+  identitySecret: string;
 }
 
 /** Why a hit was taken for a machine rather than a person. */
@@ -125,7 +137,8 @@ export interface PersonStats {
   name: string | null;
   sentAt: string | null;
   openedAt: string | null;
-  clicks: { linkId: number; count: number; bot: number; firstAt: string; lastAt: string }[];
+  /** count: human clicks; bot: suspected-bot hits; firstAt/lastAt: of the human clicks (null when there were none). */
+  clicks: { linkId: number; count: number; bot: number; firstAt: string | null; lastAt: string | null }[];
   goalAt: string | null;
 }
 
@@ -182,3 +195,54 @@ export type TeamEvent =
     }
   | { id: number; type: 'conversation.created'; at: string; conversation: ConversationSummary }
   | { id: number; type: 'conversation.message'; at: string; conversationId: number; person: PersonRef | null; message: ConversationMessage };
+
+/** POST /api/links/resolve `{urls}` (tracked links as found in a mail, possibly wrapped by the mail client). */
+export interface ResolvedLink {
+  /** The URL exactly as it was sent. */
+  url: string;
+  messageId: number;
+  /** The link placement (LinkPlacement.id / StatsLink.id). */
+  linkId: number;
+  recipientId: number;
+}
+
+/** Only the URLs that are genuine tracked links of this server; anything else is left out. */
+export interface LinksResolved {
+  links: ResolvedLink[];
+}
+
+/* The widget's own routes (/messenger/*). The page is the visitor's: nothing here ever
+   carries an email address or another visitor's data. */
+
+/** What the browser keeps (IndexedDB) and shows as `Authorization: Bearer <id>.<secret>`. */
+export interface VisitorSession {
+  id: number;
+  secret: string;
+}
+
+/** A conversation as its visitor sees it: no person, no email. */
+export interface WidgetConversation {
+  id: number;
+  startedAt: string;
+  messages: ConversationMessage[];
+}
+
+export interface MessengerBootResult {
+  /** Present when a new session was made: keep it. */
+  session?: VisitorSession;
+  visitorId: number;
+  greeting: string;
+  intro: string;
+  /** Only what the greeting needs. */
+  firstName: string | null;
+  identifiedBy: IdentifiedBy | null;
+  /** For GET /messenger/stream?token= (EventSource cannot send headers). */
+  streamToken: string;
+  conversations: WidgetConversation[];
+}
+
+export interface EventRecorded {
+  recorded: boolean;
+  /** Messages whose goal this event completed for the person. */
+  goalsCompleted: number;
+}

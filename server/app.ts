@@ -4,13 +4,36 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppContext } from './context.ts';
 import { adminAuth } from './middleware/admin-auth/admin-auth.ts';
+import { linkRoutes } from './routes/links.ts';
+import { demoPage } from './messenger/demo.ts';
+import { messengerRoutes } from './messenger/routes.ts';
+import { serveWidget } from './messenger/widget-script.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { settingsRoutes } from './routes/settings.ts';
+import { conversationRoutes } from './team/conversations.ts';
+import { eventRoutes } from './team/events.ts';
+import { teamStreamRoutes } from './team/stream.ts';
+import { healthRoutes } from './routes/health.ts';
+import { statsRoutes } from './stats/routes.ts';
+import { trackingRoutes } from './tracking/routes.ts';
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 export function createApp(ctx: AppContext): Hono {
   const app = new Hono();
+
+  // The redirect and the pixel first: the hot path passes no middleware.
+  app.route('/', trackingRoutes(ctx));
+  app.get('/', (c) => c.text('Clicktrail link server. Nothing to see here.'));
+
+  // The Messenger: the widget's script, its routes (called from customers' pages), the demo shop.
+  app.get('/widget.js', (c) => serveWidget(c));
+  app.use(
+    '/messenger/*',
+    bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ error: 'body larger than 64 KB' }, 413) }),
+  );
+  app.route('/messenger', messengerRoutes(ctx));
+  app.get('/demo', (c) => c.html(demoPage(ctx.config.publicUrl)));
 
   app.use('/api/*', adminAuth(ctx.config.adminToken));
   app.use(
@@ -21,7 +44,13 @@ export function createApp(ctx: AppContext): Hono {
     }),
   );
   app.route('/api/messages', messageRoutes(ctx));
+  app.route('/api/messages', statsRoutes(ctx));
   app.route('/api/settings', settingsRoutes(ctx));
+  app.route('/api/health', healthRoutes(ctx));
+  app.route('/api/conversations', conversationRoutes(ctx));
+  app.route('/api/events', eventRoutes(ctx));
+  app.route('/api', teamStreamRoutes(ctx));
+  app.route('/api/links', linkRoutes(ctx));
 
   app.notFound((c) =>
     c.req.path.startsWith('/api/') ? c.json({ error: 'no such route' }, 404) : c.text('Not found', 404),

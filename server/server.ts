@@ -1,43 +1,57 @@
-import { serve, type ServerType } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
 import { createApp } from './app.ts';
 import type { Config } from './config/config.ts';
 import type { AppContext } from './context.ts';
 import { createMailer } from './delivery/mailer.ts';
+import { createMessenger } from './messenger/messenger.ts';
 import { SqliteStore } from './store/sqlite.ts';
 import { Keyring } from './tokens/tokens.ts';
+import { SqliteTrackingStore } from './tracking/sqlite-store.ts';
+import { trackingListener } from './tracking/node-listener.ts';
+import { Tracking } from './tracking/tracking.ts';
 
 export interface RunningServer {
   ctx: AppContext;
-  server: ServerType;
+  server: Server;
   port: number;
   /** Stops taking requests, finishes what is queued, closes the database. */
   stop(): Promise<void>;
 }
 
 export function buildContext(config: Config): AppContext {
+  const store = new SqliteStore(config.dbPath);
   return {
     config,
-    store: new SqliteStore(config.dbPath),
+    store,
+    messenger: createMessenger(store.db, () => store.getSettings()),
     keys: new Keyring(config.secrets),
     mailer: createMailer(config),
+    tracking: new Tracking(new SqliteTrackingStore(config.dbPath)),
   };
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
   const ctx = buildContext(config);
   const app = createApp(ctx);
-  const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve) => {
-    const server = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' }, (info) =>
-      resolve({ server, port: info.port }),
-    );
+  const hono = getRequestListener(app.fetch);
+  const tracking = trackingListener(ctx);
+  // Clicks and opens take the fast lane; everything else is the Hono app.
+  const server = createServer((req, res) => {
+    if (!tracking(req, res)) void hono(req, res);
   });
+  await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));
+  const port = (server.address() as { port: number }).port;
   return {
     ctx,
     server,
     port,
     async stop() {
+      // Live streams never end by themselves: end them, or close() would wait forever.
+      ctx.messenger.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       ctx.mailer.close();
+      await ctx.tracking.close();
       await ctx.store.close();
     },
   };

@@ -11,19 +11,28 @@ export function personalise(
   ctx: { keys: Keyring; publicUrl: string },
 ): { subject: string; html: string; text: string | null } {
   const values = { email: recipient.email, name: recipient.name, attributes: recipient.attributes };
-  const pixel =
-    message.channel === 'email'
-      ? `<img src="${ctx.publicUrl}/o/${openToken.sign(ctx.keys, recipient.id)}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0">`
-      : '';
   const hooks: RenderHooks = {
     trackedHref: (i) => `${ctx.publicUrl}/c/${clickToken.sign(ctx.keys, recipient.id, message.links[i]!.id)}`,
-    footerHtml: pixel,
+    footerHtml: message.channel === 'email' ? emailFooter(message, recipient.id, ctx) : '',
   };
   return {
     subject: fillPlain(message.subject, values),
     html: renderHtml(message.compiled, values, hooks),
     text: renderText(message.compiled, values, hooks),
   };
+}
+
+/**
+ * The honeypot link (hidden from people in every mail client, followed by scanners that open
+ * every href) and the open pixel.
+ */
+function emailFooter(message: MessageRecord, recipientId: number, ctx: { keys: Keyring; publicUrl: string }): string {
+  const honeypot =
+    message.honeypotLinkId === null
+      ? ''
+      : `<div style="display:none;max-height:0;overflow:hidden;mso-hide:all" aria-hidden="true"><a href="${ctx.publicUrl}/c/${clickToken.sign(ctx.keys, recipientId, message.honeypotLinkId)}" tabindex="-1">&#8203;</a></div>`;
+  const pixel = `<img src="${ctx.publicUrl}/o/${openToken.sign(ctx.keys, recipientId)}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0">`;
+  return honeypot + pixel;
 }
 
 /** A subject line is a few words: fill its merge tags as plain text, no template needed. */

@@ -105,6 +105,11 @@ function renderLink(
   if (!plan.parts) return plan.fixed === null ? raw : esc(hooks.trackedHref(index, plan.fixed));
   const filled = fill(plan, plan.parts, values);
   const dest = toDestination(filled);
-  // Not http(s) for this recipient (say the attribute is missing): their value, never a dead tracked link.
-  return dest === null ? esc(filled) : esc(hooks.trackedHref(index, dest));
+  // Not http(s) for this recipient (say the attribute is missing): their value, never a dead tracked link,
+  // and never a script: recipient data is imported from anywhere.
+  if (dest !== null) return esc(hooks.trackedHref(index, dest));
+  return SCRIPT_SCHEME.test(filled) ? '#' : esc(filled);
 }
+
+// Browsers ignore leading control characters and blanks, and tabs or newlines inside the scheme.
+const SCRIPT_SCHEME = /^[\x00-\x20]*(j[\t\n\r]*a[\t\n\r]*v[\t\n\r]*a[\t\n\r]*s[\t\n\r]*c[\t\n\r]*r[\t\n\r]*i[\t\n\r]*p[\t\n\r]*t|data|vbscript)[\t\n\r]*:/i;

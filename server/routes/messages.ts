@@ -52,7 +52,7 @@ export function messageRoutes(ctx: AppContext): Hono {
   app.get('/', async (c) => {
     const limit = Math.min(Number(c.req.query('limit') ?? 50) || 50, 200);
     const messages = await store.listMessages(limit);
-    const zero = { total: 0, unique: 0, bot: 0 };
+    const headlines = await ctx.tracking.store.headlines(messages.map((m) => m.id));
     const list: MessageSummary[] = await Promise.all(
       messages.map(async (m) => ({
         id: m.id,
@@ -60,8 +60,7 @@ export function messageRoutes(ctx: AppContext): Hono {
         channel: m.channel,
         createdAt: new Date(m.createdAt).toISOString(),
         ...(await store.countRecipients(m.id)),
-        opens: zero,
-        clicks: zero,
+        ...headlines.get(m.id)!,
       })),
     );
     return c.json(list);

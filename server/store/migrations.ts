@@ -88,8 +88,8 @@ export const migrations: string[] = [
     message_id INTEGER NOT NULL,
     human INTEGER NOT NULL DEFAULT 0,
     bot INTEGER NOT NULL DEFAULT 0,
-    first_at INTEGER NOT NULL,
-    last_at INTEGER NOT NULL,
+    first_at INTEGER, -- of the human clicks
+    last_at INTEGER,
     PRIMARY KEY (recipient_id, link_id)
   ) WITHOUT ROWID;
   CREATE INDEX recipient_link_counts_by_message ON recipient_link_counts (message_id);
@@ -115,5 +115,74 @@ export const migrations: string[] = [
     bot INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (message_id, hour)
   ) WITHOUT ROWID;
+  `,
+  // 3: the messenger: visitor sessions, conversations, lead visits, the team's event log, goals
+  `
+  CREATE TABLE visitors (
+    id INTEGER PRIMARY KEY,
+    secret_hash BLOB NOT NULL,
+    person_id INTEGER REFERENCES people(id),
+    identified_by TEXT,
+    recipient_id INTEGER,
+    link_id INTEGER,
+    created_at INTEGER NOT NULL,
+    seen_at INTEGER NOT NULL
+  );
+  CREATE TABLE conversations (
+    id INTEGER PRIMARY KEY,
+    visitor_id INTEGER NOT NULL REFERENCES visitors(id),
+    person_id INTEGER REFERENCES people(id),
+    identified_by TEXT,
+    page_url TEXT,
+    started_at INTEGER NOT NULL,
+    last_message_at INTEGER NOT NULL,
+    last_message TEXT NOT NULL
+  );
+  CREATE INDEX conversations_by_visitor ON conversations (visitor_id);
+  CREATE INDEX conversations_by_person ON conversations (person_id);
+  CREATE INDEX conversations_by_last_message ON conversations (last_message_at);
+  CREATE TABLE conversation_messages (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    author TEXT NOT NULL CHECK (author IN ('visitor', 'team')),
+    body TEXT NOT NULL,
+    client_id TEXT UNIQUE,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX conversation_messages_by_conversation ON conversation_messages (conversation_id, id);
+  CREATE TABLE visits (
+    id INTEGER PRIMARY KEY,
+    visitor_id INTEGER NOT NULL,
+    person_id INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    referrer TEXT,
+    recipient_id INTEGER,
+    link_id INTEGER,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX visits_by_person_page ON visits (person_id, url, at);
+  CREATE TABLE team_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE TABLE webhook_cursor (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    delivered_through INTEGER NOT NULL
+  );
+  CREATE TABLE person_events (
+    id INTEGER PRIMARY KEY,
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    name TEXT NOT NULL,
+    source TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX person_events_by_person ON person_events (person_id, name, at);
+  INSERT INTO settings (id, data) VALUES (1, '{}') ON CONFLICT (id) DO NOTHING;
+  UPDATE settings SET data = json_set(data,
+    '$.identitySecret', lower(hex(randomblob(32))),
+    '$.webhookSecret', lower(hex(randomblob(32))))
+  WHERE id = 1;
   `,
 ];

@@ -54,6 +54,7 @@ interface LinkRow {
   text: string;
   tracked: number;
   reason: LinkPlacement['reason'] | null;
+  honeypot: number;
 }
 
 interface RecipientRow {
@@ -106,9 +107,15 @@ export class SqliteStore implements Store {
 
   private readonly q = (sql: string) => this.db.prepare(sql);
 
+  // Read on every click: kept in memory, and only this store changes it.
+  private settings: Settings | null = null;
+
   async getSettings(): Promise<Settings> {
-    const row = this.q('SELECT data FROM settings WHERE id = 1').get() as { data: string } | undefined;
-    return { ...DEFAULT_SETTINGS, ...(row ? JSON.parse(row.data) : {}) };
+    if (!this.settings) {
+      const row = this.q('SELECT data FROM settings WHERE id = 1').get() as { data: string } | undefined;
+      this.settings = { ...DEFAULT_SETTINGS, ...(row ? JSON.parse(row.data) : {}) };
+    }
+    return this.settings!;
   }
 
   async updateSettings(patch: Partial<Settings>): Promise<Settings> {
@@ -116,6 +123,7 @@ export class SqliteStore implements Store {
     this.q('INSERT INTO settings (id, data) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data').run(
       JSON.stringify(next),
     );
+    this.settings = next;
     return next;
   }
 
@@ -132,13 +140,20 @@ export class SqliteStore implements Store {
       for (const l of m.compiled.links) {
         insertLink.run(lastInsertRowid, l.position, l.part, l.url, l.text, l.tracked ? 1 : 0, l.reason ?? null);
       }
+      // Only a message with tracked links gets a honeypot: with tracking off, nothing is tracked at all.
+      if (m.channel === 'email' && m.compiled.links.some((l) => l.tracked)) {
+        this.q(
+          `INSERT INTO links (message_id, position, part, url, text, tracked, honeypot) VALUES (?, -1, 'html', '', '', 1, 1)`,
+        ).run(lastInsertRowid);
+      }
       return Number(lastInsertRowid);
     })();
     return (await this.getMessage(id))!;
   }
 
   private toMessage(row: MessageRow): MessageRecord {
-    const links = (this.q('SELECT * FROM links WHERE message_id = ? ORDER BY position').all(row.id) as LinkRow[]).map(toLink);
+    const rows = this.q('SELECT * FROM links WHERE message_id = ? ORDER BY position').all(row.id) as LinkRow[];
+    const links = rows.filter((l) => l.honeypot === 0).map(toLink);
     return {
       id: row.id,
       subject: row.subject,
@@ -149,6 +164,7 @@ export class SqliteStore implements Store {
       compiled: JSON.parse(row.compiled),
       createdAt: row.created_at,
       links,
+      honeypotLinkId: rows.find((l) => l.honeypot === 1)?.id ?? null,
     };
   }
 

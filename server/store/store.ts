@@ -17,6 +17,8 @@ export interface MessageRecord {
   createdAt: number;
   /** In the order of compiled.links. */
   links: LinkPlacement[];
+  /** The hidden link added to every email that no person sees: a hit on it is a machine's. */
+  honeypotLinkId: number | null;
 }
 
 export interface NewMessage {
@@ -77,4 +79,11 @@ export const DEFAULT_SETTINGS: Settings = {
   identificationWindowDays: 7,
   identityCookieDays: 30,
   scannerWindowSeconds: 10,
+  messengerGreeting: 'Hi {{first_name | there}} 👋',
+  messengerIntro: 'Ask us anything: we usually answer within a few minutes.',
+  allowedOrigins: [],
+  webhookUrl: null,
+  // Made by migration 3; empty only in a database that never ran it, where nothing verifies.
+  webhookSecret: '',
+  identitySecret: '',
 };

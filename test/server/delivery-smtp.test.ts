@@ -51,7 +51,10 @@ describe('delivery through a real SMTP server', () => {
     expect(mail.parsed.text).toMatch(/^Hi Michelle, shop the sale: http:\/\/links\.shop\.test\/c\/\S+ or read http:\/\/links\.shop\.test\/c\/\S+\.$/);
 
     const recipient = await s.ctx.store.findRecipient(id, 'michelle@shop.test');
-    const htmlLinks = trackedUrls(mail.parsed.html as string);
+    const [...htmlLinks] = trackedUrls(mail.parsed.html as string);
+    const honeypot = htmlLinks.pop()!;
+    expect(clickToken.verify(s.ctx.keys, honeypot.split('/c/')[1]!)?.linkId).toBe((await s.ctx.store.getMessage(id))!.honeypotLinkId);
+    expect(mail.parsed.html).toMatch(/<div style="display:none;[^"]*" aria-hidden="true"><a href="http:\/\/links\.shop\.test\/c\/[^"]+" tabindex="-1">/);
     const textLinks = trackedUrls(mail.parsed.text!);
     // The sale link is the same placement in both parts; the blog link exists only in the text.
     expect(textLinks[0]).toBe(htmlLinks[0]);

@@ -70,20 +70,27 @@ describe('every fixture template: create, preview, send', () => {
       expect(preview.headers.get('content-type')).toMatch(/^text\/html/);
       const rendered = await preview.text();
 
-      // Map each tracked link back to what the author wrote, drop the pixel: the original, byte for byte.
+      // Drop the footer (honeypot and pixel), map each tracked link back to what the author wrote:
+      // the original, byte for byte.
+      const footer = new RegExp(
+        '<div style="display:none;max-height:0;overflow:hidden;mso-hide:all" aria-hidden="true"><a href="http://links\\.shop\\.test/c/([A-Za-z0-9_-]+)" tabindex="-1">&#8203;</a></div>' +
+          '<img src="http://links\\.shop\\.test/o/([A-Za-z0-9_-]+)" width="1" height="1" alt="" style="[^"]*">',
+      ).exec(rendered);
+      expect(footer).not.toBeNull();
+      if (/<\/body>/i.test(html)) expect(rendered.slice(footer!.index + footer![0].length)).toMatch(/^<\/body>/i);
+      const message = await s.ctx.store.getMessage(id);
+      expect(clickToken.verify(s.ctx.keys, footer![1]!)).toMatchObject({ linkId: message!.honeypotLinkId });
+      expect(openToken.verify(s.ctx.keys, footer![2]!)).toEqual({ recipientId: expect.any(Number) });
+      let restored = rendered.replace(footer![0], '');
+
       const byId = new Map(links.map((l) => [l.id, l]));
-      const tracked = trackedUrls(rendered);
+      const tracked = trackedUrls(restored);
       expect(tracked).toHaveLength(links.filter((l) => l.tracked).length);
-      let restored = rendered;
       for (const url of tracked) {
         const token = clickToken.verify(s.ctx.keys, url.split('/c/')[1]!);
         expect(token).not.toBeNull();
         restored = restored.replace(url, byId.get(token!.linkId)!.url);
       }
-      const pixel = /<img src="http:\/\/links\.shop\.test\/o\/([A-Za-z0-9_-]+)"[^>]*>/.exec(restored);
-      expect(pixel).not.toBeNull();
-      expect(openToken.verify(s.ctx.keys, pixel![1]!)).toEqual({ recipientId: expect.any(Number) });
-      restored = restored.replace(pixel![0], '');
       expect(fill(restored, email, name, attributes)).toBe(fill(html, email, name, attributes));
 
       // mailto: links come through as written (with their merge tags filled).
@@ -190,6 +197,7 @@ describe('messages API', () => {
     });
     expect(await again.json()).toEqual({ added: 1, updated: 1 });
     const preview = await (await s.api('GET', `/api/messages/${id}/preview?email=a@shop.test`)).text();
+    // No tracked links, so no honeypot: just the text and the open pixel.
     expect(preview).toMatch(/^<p>Hi Anna<\/p><img src="http:\/\/links\.shop\.test\/o\//);
   });
 

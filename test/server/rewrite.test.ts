@@ -388,3 +388,16 @@ describe('plain-text part', () => {
     expect(renderMarked(msg).text).toBeNull();
   });
 });
+
+describe('recipient values in a whole-href merge tag', () => {
+  it('never become a script link', () => {
+    const msg = compileMessage('<a href="{{action_url}}">go</a>', null, { clickTracking: true, universalLinkDomains: [] });
+    const hooks = { trackedHref: () => 'https://links.test/c/T', footerHtml: '' };
+    const render = (action_url: string) => renderHtml(msg, { email: 'a@b.co', name: null, attributes: { action_url } }, hooks);
+    expect(render('https://app.test/x')).toBe('<a href="https://links.test/c/T">go</a>');
+    expect(render('mailto:help@shop.test')).toBe('<a href="mailto:help@shop.test">go</a>');
+    for (const evil of ['javascript:alert(1)', ' JavaScript:alert(1)', 'java\tscript:alert(1)', 'data:text/html,<b>x</b>', 'vbscript:msgbox(1)']) {
+      expect(render(evil)).toBe('<a href="#">go</a>');
+    }
+  });
+});

@@ -19,13 +19,20 @@ async function create(): Promise<MessageCreated> {
 
 describe('settings', () => {
   it('has privacy-minded defaults', async () => {
-    expect(await (await s.api('GET', '/api/settings')).json()).toEqual({
+    expect(await (await s.api('GET', '/api/settings')).json()).toMatchObject({
       clickTracking: true,
       leadEmailIdentification: true,
       universalLinkDomains: [],
       identificationWindowDays: 7,
       identityCookieDays: 30,
       scannerWindowSeconds: 10,
+      messengerGreeting: 'Hi {{first_name | there}} 👋',
+      messengerIntro: expect.any(String),
+      allowedOrigins: [],
+      webhookUrl: null,
+      // Generated once per database by migration 3.
+      webhookSecret: expect.stringMatching(/^[0-9a-f]{64}$/),
+      identitySecret: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
   });
 

@@ -26,6 +26,15 @@ function options(extra: string[] = []): LaunchOptions {
   return { executablePath: CHROMIUM_PATH, headless: true, args: [...FLAGS, ...extra] };
 }
 
+/**
+ * Headless Chromium says "HeadlessChrome" in its user agent, which isbot (rightly) takes for a
+ * bot: a click from it is recorded as a suspected bot and identifies nobody. Tests that play
+ * a person clicking a tracked link use this desktop Chrome user agent instead:
+ * `browser.newContext({ userAgent: HUMAN_UA })`, or `launchWithExtension` (which sets it).
+ */
+export const HUMAN_UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
+
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch(options());
 }
@@ -34,6 +43,6 @@ export function launchBrowser(): Promise<Browser> {
 export function launchWithExtension(userDataDir: string, extensionDir: string): Promise<BrowserContext> {
   return chromium.launchPersistentContext(
     userDataDir,
-    options([`--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`]),
+    { ...options([`--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`]), userAgent: HUMAN_UA },
   );
 }

@@ -64,6 +64,7 @@ export function testServer(env: Record<string, string> = {}, dir = tempDir()): T
     },
     async close() {
       ctx.mailer.close();
+      await ctx.tracking.close();
       await ctx.store.close();
     },
   };

@@ -1,0 +1,141 @@
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../server/config/config.ts';
+import { buildContext } from '../server/server.ts';
+import type { SqliteStore } from '../server/store/sqlite.ts';
+import { SqliteTrackingStore } from '../server/tracking/sqlite-store.ts';
+import type { TrackingWrite } from '../server/tracking/store.ts';
+import { clickToken, identityToken } from '../server/tokens/tokens.ts';
+import { startChildServer } from '../test/support/child-server.ts';
+
+const RECIPIENTS = 20_000;
+const DURATION_S = 10;
+const CONNECTIONS = 32;
+const UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15';
+const ENV = { CLICKTRAIL_ADMIN_TOKEN: 'bench', CLICKTRAIL_SECRET: 'bench-secret', CLICKTRAIL_PUBLIC_URL: 'http://127.0.0.1' };
+
+/** A sent message with two links (two, so no recipient's clicks look like a scanner's burst) and its click paths. */
+export async function prepare(dir: string): Promise<{ paths: string[]; cookie: string }> {
+  const ctx = buildContext(loadConfig({ ...ENV, CLICKTRAIL_DB: join(dir, 'ct.db') }));
+  const m = await ctx.store.createMessage({
+    subject: 'Bench',
+    html: 'x',
+    text: null,
+    channel: 'email',
+    goal: null,
+    compiled: {
+      links: [0, 1].map((i) => ({ position: i, url: `https://www.shop.test/p${i}?src=mail`, text: `p${i}`, tracked: true, part: 'html' as const })),
+      html: ['x'],
+      text: null,
+    },
+  });
+  await ctx.store.addRecipients(m.id, Array.from({ length: RECIPIENTS }, (_, i) => ({ email: `p${i}@shop.test`, name: `Person ${i}` })));
+  const db = (ctx.store as SqliteStore).db;
+  db.prepare('UPDATE recipients SET status = ?, sent_at = ?').run('sent', Date.now() - 3_600_000);
+  const ids = (db.prepare('SELECT id FROM recipients ORDER BY id').all() as { id: number }[]).map((r) => r.id);
+  const paths = m.links.flatMap((l) => ids.map((r) => `/c/${clickToken.sign(ctx.keys, r, l.id)}`));
+  const cookie = `clicktrail_id=${identityToken.sign(ctx.keys, { personId: 1, recipientId: ids[0]!, linkId: m.links[0]!.id, expiresAt: Date.now() + 30 * 86_400_000 })}; Max-Age=2592000; Path=/; SameSite=Lax`;
+  await ctx.tracking.close();
+  await ctx.store.close();
+  return { paths, cookie };
+}
+
+function load(port: number, paths: string[]): Promise<autocannon.Result> {
+  let i = 0;
+  return new Promise((resolve, reject) =>
+    autocannon(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections: CONNECTIONS,
+        duration: DURATION_S,
+        headers: { 'user-agent': UA },
+        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    ),
+  );
+}
+
+async function startBare(cookie: string): Promise<{ port: number; stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'bare-redirect-server.ts')], {
+    env: { ...process.env, COOKIE: cookie, LOCATION: 'https://www.shop.test/p0?src=mail' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve) =>
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /listening on port (\d+)/.exec(String(d));
+      if (m) resolve(Number(m[1]));
+    }),
+  );
+  return { port, stop: () => child.kill('SIGTERM') };
+}
+
+/** How many clicks a second the store itself commits, in batches like the recorder's. */
+async function storeCapacity(dir: string): Promise<number> {
+  const store = new SqliteTrackingStore(join(dir, 'ct.db'));
+  const link = (await store.getLink(1))!;
+  let written = 0;
+  const until = performance.now() + 3_000;
+  const t0 = performance.now();
+  while (performance.now() < until) {
+    const batch: TrackingWrite[] = Array.from({ length: 500 }, (_, i) => ({
+      kind: 'click',
+      linkId: link.id,
+      recipientId: 1 + ((written + i) % RECIPIENTS),
+      messageId: link.messageId,
+      at: Date.now(),
+      botReason: null,
+      ip: '127.0.0.0/24',
+      userAgent: UA,
+    }));
+    await store.write(batch);
+    written += batch.length;
+  }
+  const rate = written / ((performance.now() - t0) / 1000);
+  await store.close();
+  return rate;
+}
+
+const ms = (n: number) => `${n.toFixed(2)} ms`;
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'clicktrail-bench-'));
+  try {
+    const { paths, cookie } = await prepare(dir);
+
+    const bare = await startBare(cookie);
+    await load(bare.port, paths.slice(0, 1000)); // warm-up
+    const baseline = await load(bare.port, paths);
+    bare.stop();
+
+    const server = await startChildServer({ ...ENV, CLICKTRAIL_DB: join(dir, 'ct.db') });
+    const health = async () =>
+      ((await (await fetch(`http://127.0.0.1:${server.port}/api/health`, { headers: { authorization: 'Bearer bench' } })).json()) as {
+        clicks: { queued: number; written: number; dropped: number };
+      }).clicks;
+    await load(server.port, paths.slice(0, 1000));
+    const before = await health();
+    const queueSamples: number[] = [];
+    const sampler = setInterval(() => void health().then((h) => queueSamples.push(h.queued)), 1000);
+    const t0 = performance.now();
+    const ours = await load(server.port, paths);
+    const seconds = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
+    const after = await health();
+    server.child.kill('SIGTERM');
+    await server.exited;
+
+    const ratio = ours.requests.average / baseline.requests.average;
+    console.log(`redirect /c/:token, ${CONNECTIONS} connections, ${DURATION_S} s, ${RECIPIENTS * 2} distinct tokens, durable recording on`);
+    console.log(`  bare node:http 302:  ${Math.round(baseline.requests.average)} req/s  p50 ${ms(baseline.latency.p50)}  p99 ${ms(baseline.latency.p99)}`);
+    console.log(`  clicktrail:          ${Math.round(ours.requests.average)} req/s  p50 ${ms(ours.latency.p50)}  p99 ${ms(ours.latency.p99)}  (non-2xx/3xx: ${ours.non2xx - ours['3xx']})`);
+    console.log(`  throughput ratio:    ${ratio.toFixed(2)} (goal ≥ 0.75)   p99 ratio: ${(ours.latency.p99 / baseline.latency.p99).toFixed(2)} (goal ≤ 2)`);
+    console.log(`  clicks recorded:     ${Math.round((after.written - before.written) / seconds)} /s during the run; queue sampled each second: [${queueSamples.join(', ')}], dropped ${after.dropped}`);
+    console.log(`  store capacity:      ${Math.round(await storeCapacity(dir))} clicks/s committed in batches of 500 (goal ≥ 20,000)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,65 @@
+import type {
+  Conversation,
+  ConversationMessage,
+  ConversationSummary,
+  LinksResolved,
+  Message,
+  MessageStats,
+  MessageSummary,
+  PersonStats,
+  Settings,
+  TeamEvent,
+} from '../../api/types.ts';
+import { loadServerSettings, type ServerSettings } from '../settings/server-settings.ts';
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export class NotConfiguredError extends Error {
+  constructor() {
+    super('Set the server URL and token in the options first');
+  }
+}
+
+/**
+ * The server's API as the extension's pages and service worker call it (never a content
+ * script: the token stays in extension pages).
+ */
+export async function request<T>(path: string, init: RequestInit = {}, server?: ServerSettings): Promise<T> {
+  const settings = server ?? (await loadServerSettings());
+  if (!settings) throw new NotConfiguredError();
+  const res = await fetch(`${settings.url}${path}`, {
+    ...init,
+    headers: {
+      authorization: `Bearer ${settings.token}`,
+      ...(init.body ? { 'content-type': 'application/json' } : {}),
+      ...init.headers,
+    },
+  });
+  if (!res.ok) {
+    const body = (await res.json().catch(() => null)) as { error?: string } | null;
+    throw new ApiError(body?.error ?? `${res.status} ${res.statusText}`, res.status);
+  }
+  return (await res.json()) as T;
+}
+
+export const clicktrail = {
+  settings: (server?: ServerSettings) => request<Settings>('/api/settings', {}, server),
+  messages: (limit = 20) => request<MessageSummary[]>(`/api/messages?limit=${limit}`),
+  message: (id: number) => request<Message>(`/api/messages/${id}`),
+  stats: (id: number) => request<MessageStats>(`/api/messages/${id}/stats`),
+  people: (id: number) => request<PersonStats[]>(`/api/messages/${id}/people`),
+  resolveLinks: (urls: string[]) =>
+    request<LinksResolved>('/api/links/resolve', { method: 'POST', body: JSON.stringify({ urls }) }),
+  conversations: () => request<ConversationSummary[]>('/api/conversations'),
+  conversation: (id: number) => request<Conversation>(`/api/conversations/${id}`),
+  reply: (id: number, body: string) =>
+    request<ConversationMessage>(`/api/conversations/${id}/replies`, { method: 'POST', body: JSON.stringify({ body }) }),
+  notificationsAfter: (id: number) => request<TeamEvent[]>(`/api/notifications?after=${id}`),
+};

@@ -1,0 +1,4 @@
+import { render } from 'preact';
+import { Inbox } from './inbox.tsx';
+
+render(<Inbox />, document.getElementById('app')!);

@@ -1,0 +1,62 @@
+import { useMemo } from 'preact/hooks';
+import type { Message, MessageStats, PersonStats } from '../../api/types.ts';
+import { clicktrail } from '../api/client.ts';
+import { statsCache } from '../cache/stats-cache.ts';
+import { buildHeats } from '../overlay/build-heats.ts';
+import { linkHeats } from '../overlay/link-heat.ts';
+import { ago, percent } from '../ui/format.ts';
+import { useCachedThenFresh } from '../ui/use-cached-then-fresh.ts';
+import { LinkTable } from './link-table.tsx';
+import { MessageFrame } from './message-frame.tsx';
+import { PeopleTable } from './people-table.tsx';
+
+const noCache = async () => undefined;
+const noWrite = async () => undefined;
+
+export function MessageView({ id }: { id: number }) {
+  const message = useCachedThenFresh<Message>(noCache, () => clicktrail.message(id), noWrite, [id]);
+  const stats = useCachedThenFresh<MessageStats>(() => statsCache.stats(id), () => clicktrail.stats(id), (v) => statsCache.putStats(id, v), [id]);
+  const people = useCachedThenFresh<PersonStats[]>(() => statsCache.people(id), () => clicktrail.people(id), (v) => statsCache.putPeople(id, v), [id]);
+
+  const byLink = useMemo(
+    () => (stats.value && people.value ? linkHeats(id, { stats: stats.value, people: people.value }) : null),
+    [stats.value, people.value],
+  );
+  const heats = useMemo(
+    () => (stats.value && people.value ? buildHeats({ [id]: { stats: stats.value, people: people.value } }) : null),
+    [stats.value, people.value],
+  );
+  const error = message.error ?? stats.error ?? people.error;
+  const s = stats.value;
+  if (!message.value) return <main>{error ? <p class="error">{error}</p> : <p class="muted">Loading…</p>}</main>;
+
+  return (
+    <main>
+      <div class="top">
+        <div class="brand">
+          <img src="/icons/icon-48.png" alt="" /> Clicktrail
+        </div>
+        {error && <span class="error">Offline: numbers from {stats.savedAt ? ago(stats.savedAt) : 'earlier'}. {error}</span>}
+      </div>
+      <h1>{message.value.subject}</h1>
+      {s && (
+        <div class="summary">
+          <div><b>{s.sent}</b><span>sent</span></div>
+          <div><b>{s.opens.unique}</b><span>opened</span></div>
+          <div><b>{s.clicks.unique}</b><span>clicked</span></div>
+          <div><b>{percent(s.clicks.unique, s.sent)}</b><span>click rate</span></div>
+          <div><b>{s.clicks.total}</b><span>human clicks</span></div>
+          <div><b>{s.clicks.bot}</b><span>suspected bots</span></div>
+          {s.goal && <div><b>{s.goal.completed}</b><span>{s.goal.event}</span></div>}
+        </div>
+      )}
+      <div class="layout">
+        <MessageFrame message={message.value} heats={heats} />
+        <div>
+          {byLink && <LinkTable heats={[...byLink.values()]} subject={message.value.subject} />}
+          {byLink && people.value && <PeopleTable people={people.value} heats={byLink} subject={message.value.subject} />}
+        </div>
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,50 @@
+import type { PersonStats } from '../../api/types.ts';
+import type { LinkHeat } from '../overlay/link-heat.ts';
+import { shortDate } from '../ui/format.ts';
+import { downloadCsv } from './csv.ts';
+
+export function PeopleTable({ people, heats, subject }: { people: PersonStats[]; heats: ReadonlyMap<number, LinkHeat>; subject: string }) {
+  const linkName = (id: number) => heats.get(id)?.text || heats.get(id)?.url || `link ${id}`;
+  const human = (p: PersonStats) => p.clicks.filter((c) => c.count > 0);
+  const exportCsv = () =>
+    downloadCsv(`${subject} - people.csv`, [
+      ['email', 'name', 'sent at', 'opened at', 'human clicks', 'suspected bot hits', 'links clicked', 'goal reached at'],
+      ...people.map((p) => [
+        p.email,
+        p.name,
+        p.sentAt,
+        p.openedAt,
+        p.clicks.reduce((s, c) => s + c.count, 0),
+        p.clicks.reduce((s, c) => s + c.bot, 0),
+        human(p).map((c) => `${linkName(c.linkId)} ×${c.count}`).join('; '),
+        p.goalAt,
+      ]),
+    ]);
+  return (
+    <section class="people">
+      <h2>
+        People <button type="button" onClick={exportCsv}>Export CSV</button>
+      </h2>
+      <table>
+        <thead>
+          <tr>
+            <th>Person</th>
+            <th>Opened</th>
+            <th>Clicked</th>
+            <th>Goal</th>
+          </tr>
+        </thead>
+        <tbody>
+          {people.map((p) => (
+            <tr key={p.recipientId}>
+              <td title={p.email}>{p.name || p.email}</td>
+              <td>{shortDate(p.openedAt)}</td>
+              <td>{human(p).map((c) => `${linkName(c.linkId)} ×${c.count}`).join(', ') || '—'}</td>
+              <td>{p.goalAt ? shortDate(p.goalAt) : '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

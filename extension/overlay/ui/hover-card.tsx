@@ -1,0 +1,47 @@
+import type { LinkHeat } from '../link-heat.ts';
+
+const CARD_WIDTH = 280;
+const CARD_ROOM = 260;
+
+function when(iso: string | null): string {
+  if (!iso) return '';
+  return new Date(iso).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
+/** Who clicked a link. Everything from the server is rendered as text nodes by Preact, never as HTML. */
+export function HoverCard({ rect, heat, viewport }: { rect: DOMRect; heat: LinkHeat; viewport: { width: number; height: number } }) {
+  const view = rect.bottom + CARD_ROOM < viewport.height ? rect.bottom + 8 : Math.max(8, rect.top - CARD_ROOM);
+  const left = Math.max(8, Math.min(rect.left, viewport.width - CARD_WIDTH - 8));
+  return (
+    <div class="card" role="tooltip" data-link-id={heat.linkId} style={{ left: `${left}px`, top: `${view}px` }}>
+      <h3>{heat.text || heat.url}</h3>
+      <div class="url">{heat.url}</div>
+      <div class="numbers">
+        <span>
+          <b>{heat.clicks}</b> clicks
+        </span>
+        <span>
+          <b>{heat.unique}</b> people
+        </span>
+        <span>
+          <b>{Math.round(heat.share * 100)}%</b> of clicks
+        </span>
+      </div>
+      {heat.people.length ? (
+        <ul>
+          {heat.people.map((p) => (
+            <li class="person" key={p.who}>
+              <span class="who">{p.who}</span>
+              <span class="when">
+                ×{p.count} · {when(p.lastAt)}
+              </span>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <div class="none">Nobody has clicked this link yet.</div>
+      )}
+      <div class="bots">{heat.bot} suspected-bot hits kept apart</div>
+    </div>
+  );
+}

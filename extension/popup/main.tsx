@@ -1,0 +1,4 @@
+import { render } from 'preact';
+import { Popup } from './popup.tsx';
+
+render(<Popup />, document.getElementById('app')!);

@@ -1,0 +1,65 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { HTTPException } from 'hono/http-exception';
+import type { MessengerBootBody } from '../../api/schemas.ts';
+import type { PersonRef, Settings } from '../../api/types.ts';
+import { lookup, splitMergeTags } from '../rewrite/merge-tags.ts';
+import { identityToken, type Keyring } from '../tokens/tokens.ts';
+import type { MessengerStore, VisitorIdentity } from './store.ts';
+
+export interface Identified {
+  identity: VisitorIdentity;
+  person: PersonRef;
+}
+
+/** What a host page's backend computes: hex HMAC-SHA256 of the user id with settings.identitySecret. */
+export function userHash(identitySecret: string, userId: string): string {
+  return createHmac('sha256', identitySecret).update(userId).digest('hex');
+}
+
+function hashMatches(identitySecret: string, userId: string, given: string): boolean {
+  if (!identitySecret || !/^[0-9a-fA-F]{64}$/.test(given)) return false;
+  return timingSafeEqual(Buffer.from(userHash(identitySecret, userId), 'hex'), Buffer.from(given, 'hex'));
+}
+
+/**
+ * Who the booting visitor is. A verified user must carry the right userHash (else 403). The
+ * identity cookie counts only when lead identification is on, the browser doesn't ask for
+ * Global Privacy Control, and the signed token still names the recipient it was made for;
+ * anything else (forged, expired, foreign) boots as anonymous.
+ */
+export async function identify(
+  body: Pick<MessengerBootBody, 'identity' | 'user'>,
+  deps: { store: MessengerStore; keys: Keyring; settings: Settings; gpc: boolean },
+): Promise<Identified | null> {
+  if (body.user) {
+    const { userId, email, name, userHash: given } = body.user;
+    if (!hashMatches(deps.settings.identitySecret, userId, given)) {
+      throw new HTTPException(403, { message: 'userHash does not match userId' });
+    }
+    const person = await deps.store.upsertPerson(email, name || null);
+    return { person, identity: { personId: person.id, identifiedBy: 'verified', recipientId: null, linkId: null } };
+  }
+  if (!body.identity || !deps.settings.leadEmailIdentification || deps.gpc) return null;
+  const token = identityToken.verify(deps.keys, body.identity);
+  if (!token || (await deps.store.recipientPerson(token.recipientId)) !== token.personId) return null;
+  const person = await deps.store.getPerson(token.personId);
+  if (!person) return null;
+  return {
+    person,
+    identity: { personId: person.id, identifiedBy: 'email-click', recipientId: token.recipientId, linkId: token.linkId },
+  };
+}
+
+export function firstName(name: string | null): string | null {
+  return (name ?? '').trim().split(/\s+/)[0] || null;
+}
+
+/** The greeting setting with its merge tags filled from the first name only: nothing else about the person reaches the page. */
+export function renderGreeting(template: string, first: string | null): string {
+  const values = { email: '', name: first, attributes: {} };
+  return splitMergeTags(template)
+    .map((part) => (typeof part === 'string' ? part : lookup(part.name, values) || part.fallback))
+    .join('')
+    .replace(/ {2,}/g, ' ')
+    .trim();
+}

@@ -1,0 +1,54 @@
+import type { IncomingMessage } from 'node:http';
+import type { Context, MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
+import type { AppContext } from '../context.ts';
+import { clientIp } from '../tracking/client-ip.ts';
+import { LIMITS } from './rate-limit.ts';
+
+/** The caller's address, as the tracking routes see it (trusted proxies' X-Forwarded-For honoured). */
+export function requestIp(c: Context, trustedProxies: ReadonlySet<string>): string {
+  const peer = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress;
+  return clientIp(peer, c.req.header('x-forwarded-for'), trustedProxies) ?? 'unknown';
+}
+
+/**
+ * Only pages on the allow-list (settings.allowedOrigins, plus PUBLIC_URL's own origin, which
+ * serves /demo) may use the widget's routes. A request without Origin is not a cross-site
+ * browser request (browsers always send it on those) and goes through to the rate limits.
+ * The refusal is enforced here, not just by leaving CORS headers off, because a simple
+ * cross-site POST would otherwise still be processed.
+ */
+export function messengerOrigins(ctx: AppContext): MiddlewareHandler[] {
+  const own = new URL(ctx.config.publicUrl).origin;
+  const guard: MiddlewareHandler = async (c, next) => {
+    const origin = c.req.header('origin');
+    // Same-origin requests (the demo page however it was reached) are not cross-site at all.
+    const sameOrigin = origin === own || (origin !== undefined && URL.parse(origin)?.host === c.req.header('host'));
+    if (origin && !sameOrigin && !(await ctx.store.getSettings()).allowedOrigins.includes(origin)) {
+      return c.json({ error: `origin ${origin} may not use the messenger: add it to settings.allowedOrigins` }, 403);
+    }
+    await next();
+  };
+  const headers = cors({
+    origin: (origin) => origin || null,
+    allowMethods: ['GET', 'POST'],
+    allowHeaders: ['Content-Type', 'Authorization'],
+    exposeHeaders: ['Retry-After'],
+    maxAge: 600,
+  });
+  return [guard, headers];
+}
+
+export function tooMany(c: Context, retryAfter: number, what: string): Response {
+  c.header('Retry-After', String(retryAfter));
+  return c.json({ error: `too many ${what}: try again in ${retryAfter} s` }, 429);
+}
+
+export function ipRateLimit(ctx: AppContext): MiddlewareHandler {
+  const trusted = new Set(ctx.config.trustedProxies);
+  return async (c, next) => {
+    const wait = ctx.messenger.limits.hit(`ip:${requestIp(c, trusted)}`, LIMITS.perIp);
+    if (wait) return tooMany(c, wait, 'requests from this address');
+    await next();
+  };
+}

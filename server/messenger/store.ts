@@ -1,0 +1,103 @@
+import type {
+  Conversation,
+  ConversationMessage,
+  ConversationSummary,
+  IdentifiedBy,
+  PersonRef,
+  TeamEvent,
+} from '../../api/types.ts';
+
+/**
+ * Storage for the messenger and the team's event log. Narrow and asynchronous like the
+ * main Store, so a PostgreSQL implementation can replace the SQLite one.
+ */
+
+export interface VisitorIdentity {
+  personId: number;
+  identifiedBy: IdentifiedBy;
+  /** The click that identified them (email-click identities). */
+  recipientId: number | null;
+  linkId: number | null;
+}
+
+export interface VisitorRecord {
+  id: number;
+  secretHash: Buffer;
+  identity: VisitorIdentity | null;
+}
+
+/**
+ * What a visitor may see: the conversations started in their browser (their visitor
+ * session), and, only when verified, the verified conversations of that person. An
+ * email-click identity never widens it: a forwarded email must not show anyone's history.
+ */
+export interface VisitorScope {
+  visitorId: number;
+  verifiedPersonId: number | null;
+}
+
+export interface StoredConversation extends Conversation {
+  visitorId: number;
+}
+
+export interface NewVisit {
+  visitorId: number;
+  personId: number;
+  url: string;
+  referrer: string | null;
+  recipientId: number | null;
+  linkId: number | null;
+  at: number;
+}
+
+/** A TeamEvent before the log gives it its id. */
+export type NewTeamEvent = WithoutId<TeamEvent>;
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+export interface MessengerStore {
+  createVisitor(secretHash: Buffer): Promise<VisitorRecord>;
+  getVisitor(id: number): Promise<VisitorRecord | null>;
+  /** The identity of the visitor's latest boot (null: anonymous now). */
+  setVisitorIdentity(id: number, identity: VisitorIdentity | null): Promise<void>;
+
+  getPerson(id: number): Promise<PersonRef | null>;
+  /** The person with this email, made if new; a given name replaces the stored one. */
+  upsertPerson(email: string, name: string | null): Promise<PersonRef>;
+  /** The message and link a recipient's click names. */
+  clickOrigin(recipientId: number, linkId: number): Promise<{ messageId: number; subject: string; linkUrl: string | null } | null>;
+  recipientPerson(recipientId: number): Promise<number | null>;
+
+  /** Starts a conversation with its first message; the same clientId again returns the first one made. */
+  startConversation(c: {
+    visitorId: number;
+    identity: VisitorIdentity | null;
+    pageUrl: string | null;
+    body: string;
+    clientId: string;
+    at: number;
+  }): Promise<{ conversation: StoredConversation; created: boolean }>;
+  addMessage(
+    conversationId: number,
+    m: { author: ConversationMessage['author']; body: string; clientId: string | null; at: number },
+  ): Promise<{ message: ConversationMessage; created: boolean }>;
+  getConversation(id: number): Promise<StoredConversation | null>;
+  /** Newest activity first. */
+  listConversations(limit: number): Promise<ConversationSummary[]>;
+  visibleConversations(scope: VisitorScope, limit: number): Promise<StoredConversation[]>;
+  /** Messages of the scope's conversations with ids above `after`, oldest first. */
+  visibleMessagesAfter(scope: VisitorScope, after: number, limit: number): Promise<ConversationMessage[]>;
+  lastMessageId(): Promise<number>;
+
+  /** Records a page load; `recent` tells whether the same person loaded the same page since `since`. */
+  recordVisit(v: NewVisit, since: number): Promise<{ recent: boolean }>;
+
+  appendTeamEvent(e: NewTeamEvent): Promise<TeamEvent>;
+  /** Oldest first. */
+  teamEventsAfter(after: number, limit: number): Promise<TeamEvent[]>;
+  lastTeamEventId(): Promise<number>;
+  webhookCursor(): Promise<number | null>;
+  setWebhookCursor(id: number): Promise<void>;
+
+  /** Records an event done by a person and marks the goals it reaches; returns how many. */
+  recordPersonEvent(e: { personId: number; name: string; source: 'api' | 'widget'; at: number }): Promise<{ goalsCompleted: number }>;
+}

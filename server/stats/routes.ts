@@ -1,0 +1,32 @@
+import { Hono } from 'hono';
+import type { MessageStats } from '../../api/types.ts';
+import type { AppContext } from '../context.ts';
+import { idParam, notFound } from '../http/json-body.ts';
+
+/** GET /api/messages/:id/stats and /people: read from counters kept as clicks commit, never a scan of all clicks. */
+export function statsRoutes({ store, tracking }: AppContext): Hono {
+  const app = new Hono();
+
+  app.get('/:id/stats', async (c) => {
+    const message = await store.getMessage(idParam(c));
+    if (!message) throw notFound('message');
+    const [{ goalCompleted, ...stats }, counts] = await Promise.all([
+      tracking.store.messageStats(message.id),
+      store.countRecipients(message.id),
+    ]);
+    const goal = message.goal && {
+      ...message.goal,
+      completed: goalCompleted,
+      rate: counts.sent ? goalCompleted / counts.sent : 0,
+    };
+    return c.json({ ...counts, ...stats, goal } satisfies MessageStats);
+  });
+
+  app.get('/:id/people', async (c) => {
+    const message = await store.getMessage(idParam(c));
+    if (!message) throw notFound('message');
+    return c.json(await tracking.store.people(message.id));
+  });
+
+  return app;
+}

@@ -1,0 +1,37 @@
+import { Hono } from 'hono';
+import { TeamReplyBody } from '../../api/schemas.ts';
+import type { Conversation } from '../../api/types.ts';
+import type { AppContext } from '../context.ts';
+import { idParam, jsonBody, notFound } from '../http/json-body.ts';
+import { messageAdded } from '../messenger/conversations.ts';
+import type { StoredConversation } from '../messenger/store.ts';
+
+const toTeam = ({ visitorId, ...c }: StoredConversation): Conversation => c;
+
+/** The team's inbox: /api/conversations. */
+export function conversationRoutes(ctx: AppContext): Hono {
+  const app = new Hono();
+  const m = ctx.messenger;
+
+  app.get('/', async (c) => {
+    const limit = Math.min(Number(c.req.query('limit') ?? 50) || 50, 200);
+    return c.json(await m.store.listConversations(limit));
+  });
+
+  app.get('/:id', async (c) => {
+    const conversation = await m.store.getConversation(idParam(c));
+    if (!conversation) throw notFound('conversation');
+    return c.json(toTeam(conversation));
+  });
+
+  app.post('/:id/replies', async (c) => {
+    const conversation = await m.store.getConversation(idParam(c));
+    if (!conversation) throw notFound('conversation');
+    const { body } = await jsonBody(c, TeamReplyBody);
+    const { message } = await m.store.addMessage(conversation.id, { author: 'team', body, clientId: null, at: Date.now() });
+    await messageAdded(m, conversation, message);
+    return c.json(message, 201);
+  });
+
+  return app;
+}

@@ -1,0 +1,155 @@
+import { IDENTITY_COOKIE } from '../../api/identity.ts';
+import type { AppContext } from '../context.ts';
+import { resolveDestination } from '../rewrite/render.ts';
+import { clickToken, identityToken, openToken } from '../tokens/tokens.ts';
+import { serialize } from 'hono/utils/cookie';
+import { clickReason, openReason, type HitSignals } from './classify.ts';
+import { clientIp, truncateIp } from './client-ip.ts';
+
+/** A hit on /c/ or /o/, whichever server front end it came through. */
+export interface HitRequest {
+  token: string;
+  method: string;
+  header(name: string): string | undefined;
+  /** The socket's remote address, when there is a socket. */
+  peer: string | undefined;
+}
+
+/** What to answer: the same for every front end, so none can answer differently. */
+export interface HitResponse {
+  status: 200 | 302 | 404;
+  headers: Record<string, string>;
+  /** Set-Cookie values. */
+  cookies: string[];
+  body: string | Buffer | null;
+}
+
+const DAY = 86_400_000;
+// The smallest transparent GIF: 1×1, one colour.
+const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+
+const NOT_FOUND: HitResponse = {
+  status: 404,
+  headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+  cookies: [],
+  body:
+    '<!doctype html><meta charset="utf-8"><title>Link not found</title>' +
+    '<p style="font:16px system-ui,sans-serif;margin:3em auto;max-width:30em">This link is not valid. ' +
+    'If you copied it from an email, check that it was copied whole.</p>',
+};
+
+const pixel = (found: boolean): HitResponse => ({
+  status: found ? 200 : 404,
+  headers: {
+    'content-type': 'image/gif',
+    'content-length': String(PIXEL.length),
+    'cache-control': 'no-store, no-cache, must-revalidate, private',
+  },
+  cookies: [],
+  body: PIXEL,
+});
+
+/**
+ * The redirect and the open pixel. A click: verify the token, find link and recipient
+ * (cached), judge human or machine, queue the click for the next group commit, set the
+ * identity cookie for a person, and answer 302 once the click is durable (or the wait bound passed).
+ */
+export function hitHandlers({ tracking, keys, config, store }: AppContext) {
+  const trusted = new Set(config.trustedProxies);
+  const secure = config.publicUrl.startsWith('https:');
+
+  function signals(req: HitRequest, at: number, sentAt: number | null, scannerWindowSeconds: number): HitSignals {
+    return {
+      method: req.method,
+      userAgent: req.header('user-agent') ?? '',
+      purpose: `${req.header('purpose') ?? ''} ${req.header('sec-purpose') ?? ''} ${req.header('x-purpose') ?? ''} ${req.header('x-moz') ?? ''}`.toLowerCase(),
+      ip: clientIp(req.peer, req.header('x-forwarded-for'), trusted),
+      at,
+      sentAt,
+      scannerWindowMs: scannerWindowSeconds * 1000,
+    };
+  }
+
+  async function click(req: HitRequest): Promise<HitResponse> {
+    const at = Date.now();
+    const ids = clickToken.verify(keys, req.token);
+    if (!ids) return NOT_FOUND;
+    const [link, recipient] = await Promise.all([tracking.link(ids.linkId), tracking.recipient(ids.recipientId)]);
+    if (!link || !recipient || link.messageId !== recipient.messageId || !link.tracked) return NOT_FOUND;
+    const location = link.honeypot ? `${config.publicUrl}/` : resolveDestination(link.url, recipient);
+    if (!location) return NOT_FOUND;
+
+    const settings = await store.getSettings();
+    const hit = signals(req, at, recipient.sentAt, settings.scannerWindowSeconds);
+    const history = tracking.recent.judge(recipient.id, { linkId: link.id, at, honeypot: link.honeypot }, link.messageTrackedLinks);
+    const botReason = clickReason(hit) ?? history.reason;
+
+    const recorded = tracking.recorder.record({
+      kind: 'click',
+      linkId: link.id,
+      recipientId: recipient.id,
+      messageId: link.messageId,
+      at,
+      botReason,
+      ip: truncateIp(hit.ip),
+      userAgent: hit.userAgent.slice(0, 512) || null,
+    });
+    if (history.reclassify) void tracking.recorder.record({ kind: 'reclassify', recipientId: recipient.id, ...history.reclassify });
+
+    const cookies: string[] = [];
+    const identifies =
+      botReason === null &&
+      settings.leadEmailIdentification &&
+      req.header('sec-gpc') !== '1' &&
+      recipient.sentAt !== null &&
+      at - recipient.sentAt <= settings.identificationWindowDays * DAY;
+    if (identifies) {
+      const maxAge = settings.identityCookieDays * 86_400;
+      const value = identityToken.sign(keys, {
+        personId: recipient.personId,
+        recipientId: recipient.id,
+        linkId: link.id,
+        expiresAt: at + maxAge * 1000,
+      });
+      cookies.push(
+        serialize(IDENTITY_COOKIE, value, {
+          path: '/',
+          maxAge,
+          sameSite: 'Lax',
+          secure,
+          ...(config.cookieDomain ? { domain: config.cookieDomain } : {}),
+        }),
+      );
+    }
+    await recorded;
+    return {
+      status: 302,
+      // The tracked URL is nobody's business at the destination.
+      headers: { location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
+      cookies,
+      body: null,
+    };
+  }
+
+  async function open(req: HitRequest): Promise<HitResponse> {
+    const at = Date.now();
+    const ids = openToken.verify(keys, req.token);
+    const recipient = ids && (await tracking.recipient(ids.recipientId));
+    // A broken image in someone's mail helps nobody: unknown tokens get the pixel too, and nothing is counted.
+    if (!recipient) return pixel(false);
+    const settings = await store.getSettings();
+    const hit = signals(req, at, recipient.sentAt, settings.scannerWindowSeconds);
+    await tracking.recorder.record({
+      kind: 'open',
+      recipientId: recipient.id,
+      messageId: recipient.messageId,
+      at,
+      botReason: openReason(hit),
+      ip: truncateIp(hit.ip),
+      userAgent: hit.userAgent.slice(0, 512) || null,
+    });
+    return pixel(true);
+  }
+
+  return { click, open };
+}

@@ -1,0 +1,270 @@
+import type Database from 'better-sqlite3';
+import type { Counts, PersonStats } from '../../api/types.ts';
+import { openDatabase } from '../store/sqlite.ts';
+import type { LinkTarget, RecipientTarget, TrackingStore, TrackingWrite } from './store.ts';
+
+const HOUR = 3_600_000;
+const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
+
+interface Delta {
+  total: number;
+  unique: number;
+  bot: number;
+}
+const bump = <K>(map: Map<K, Delta>, key: K): Delta => {
+  let d = map.get(key);
+  if (!d) map.set(key, (d = { total: 0, unique: 0, bot: 0 }));
+  return d;
+};
+
+/**
+ * Clicks and opens in SQLite, on a connection of its own that never waits for a lock:
+ * a busy database makes write() throw at once, the recorder keeps the batch and retries,
+ * and the redirect is not held up.
+ */
+export class SqliteTrackingStore implements TrackingStore {
+  private readonly db: Database.Database;
+  private readonly s;
+  /** Inserts the hits and moves the counters, in one transaction. */
+  private readonly writeBatch: (batch: TrackingWrite[]) => void;
+
+  constructor(path: string) {
+    this.db = openDatabase(path);
+    this.db.pragma('busy_timeout = 0');
+    this.writeBatch = this.db.transaction((batch: TrackingWrite[]) => this.applyBatch(batch));
+    const p = (sql: string) => this.db.prepare(sql);
+    this.s = {
+      link: p(
+        `SELECT id, message_id, url, tracked, honeypot,
+           (SELECT count(*) FROM links m WHERE m.message_id = l.message_id AND m.tracked = 1 AND m.honeypot = 0) AS tracked_links
+         FROM links l WHERE id = ?`,
+      ),
+      recipient: p('SELECT id, message_id, person_id, email, name, attributes, sent_at FROM recipients WHERE id = ?'),
+      insertClick: p(
+        'INSERT INTO clicks (link_id, recipient_id, message_id, at, bot_reason, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      insertOpen: p('INSERT INTO opens (recipient_id, message_id, at, bot_reason, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?)'),
+      pair: p(
+        `INSERT INTO recipient_link_counts (recipient_id, link_id, message_id, human, bot, first_at, last_at)
+         VALUES (@recipient, @link, @message, @human, @bot, @humanAt, @humanAt)
+         ON CONFLICT (recipient_id, link_id) DO UPDATE SET
+           human = human + excluded.human, bot = bot + excluded.bot,
+           first_at = coalesce(first_at, excluded.first_at), last_at = coalesce(excluded.last_at, last_at)
+         RETURNING human`,
+      ),
+      recipientClicked: p('UPDATE recipients SET human_clicks = human_clicks + ? WHERE id = ? RETURNING human_clicks'),
+      recipientOpened: p(
+        'UPDATE recipients SET human_opens = human_opens + 1, opened_at = coalesce(opened_at, ?) WHERE id = ? RETURNING human_opens',
+      ),
+      reclassify: p(
+        `UPDATE clicks SET bot_reason = ? WHERE recipient_id = ? AND at BETWEEN ? AND ? AND bot_reason IS NULL
+         RETURNING link_id, message_id, at`,
+      ),
+      pairToBot: p(
+        `UPDATE recipient_link_counts SET human = human - @n, bot = bot + @n,
+           first_at = (SELECT min(at) FROM clicks WHERE recipient_id = @recipient AND link_id = @link AND bot_reason IS NULL),
+           last_at = (SELECT max(at) FROM clicks WHERE recipient_id = @recipient AND link_id = @link AND bot_reason IS NULL)
+         WHERE recipient_id = @recipient AND link_id = @link RETURNING human`,
+      ),
+      linkCounts: p(
+        `INSERT INTO link_counts (link_id, total, uniq, bot) VALUES (?, ?, ?, ?)
+         ON CONFLICT (link_id) DO UPDATE SET total = total + excluded.total, uniq = uniq + excluded.uniq, bot = bot + excluded.bot`,
+      ),
+      messageClicks: p(
+        `INSERT INTO message_counts (message_id, clicks_total, clicks_unique, clicks_bot) VALUES (?, ?, ?, ?)
+         ON CONFLICT (message_id) DO UPDATE SET clicks_total = clicks_total + excluded.clicks_total,
+           clicks_unique = clicks_unique + excluded.clicks_unique, clicks_bot = clicks_bot + excluded.clicks_bot`,
+      ),
+      messageOpens: p(
+        `INSERT INTO message_counts (message_id, opens_total, opens_unique, opens_bot) VALUES (?, ?, ?, ?)
+         ON CONFLICT (message_id) DO UPDATE SET opens_total = opens_total + excluded.opens_total,
+           opens_unique = opens_unique + excluded.opens_unique, opens_bot = opens_bot + excluded.opens_bot`,
+      ),
+      hour: p(
+        `INSERT INTO click_hours (message_id, hour, human, bot) VALUES (?, ?, ?, ?)
+         ON CONFLICT (message_id, hour) DO UPDATE SET human = human + excluded.human, bot = bot + excluded.bot`,
+      ),
+      counts: p('SELECT * FROM message_counts WHERE message_id = ?'),
+      links: p(
+        `SELECT l.id, l.url, l.position, l.text, l.part, coalesce(c.total, 0) AS total, coalesce(c.uniq, 0) AS uniq, coalesce(c.bot, 0) AS bot
+         FROM links l LEFT JOIN link_counts c ON c.link_id = l.id
+         WHERE l.message_id = ? AND l.tracked = 1 AND l.honeypot = 0 ORDER BY l.position`,
+      ),
+      hours: p('SELECT hour, human, bot FROM click_hours WHERE message_id = ? ORDER BY hour'),
+      goalCompleted: p('SELECT count(*) AS n FROM recipients WHERE message_id = ? AND goal_at IS NOT NULL'),
+      peopleRecipients: p(
+        'SELECT id, email, name, sent_at, opened_at, goal_at FROM recipients WHERE message_id = ? ORDER BY id',
+      ),
+      peopleClicks: p(
+        `SELECT c.recipient_id, c.link_id, c.human, c.bot, c.first_at, c.last_at
+         FROM recipient_link_counts c JOIN links l ON l.id = c.link_id
+         WHERE c.message_id = ? AND l.honeypot = 0 ORDER BY c.recipient_id, l.position`,
+      ),
+    };
+  }
+
+  async getLink(id: number): Promise<LinkTarget | null> {
+    const row = this.s.link.get(id) as
+      | { id: number; message_id: number; url: string; tracked: number; honeypot: number; tracked_links: number }
+      | undefined;
+    if (!row) return null;
+    return {
+      id: row.id,
+      messageId: row.message_id,
+      url: row.url,
+      tracked: row.tracked === 1,
+      honeypot: row.honeypot === 1,
+      messageTrackedLinks: row.tracked_links,
+    };
+  }
+
+  async getRecipient(id: number): Promise<RecipientTarget | null> {
+    const row = this.s.recipient.get(id) as
+      | { id: number; message_id: number; person_id: number; email: string; name: string | null; attributes: string; sent_at: number | null }
+      | undefined;
+    if (!row) return null;
+    return {
+      id: row.id,
+      messageId: row.message_id,
+      personId: row.person_id,
+      email: row.email,
+      name: row.name,
+      attributes: JSON.parse(row.attributes),
+      sentAt: row.sent_at,
+    };
+  }
+
+  async write(batch: TrackingWrite[]): Promise<void> {
+    this.writeBatch(batch);
+  }
+
+  /** Per-link, per-message and per-hour deltas are summed over the batch and written once per key. */
+  private applyBatch(batch: TrackingWrite[]): void {
+    const s = this.s;
+    const links = new Map<number, Delta>();
+    const clickTotals = new Map<number, Delta>();
+    const openTotals = new Map<number, Delta>();
+    const hours = new Map<string, { human: number; bot: number }>();
+    const hourOf = (messageId: number, at: number) => {
+      const key = `${messageId}:${Math.floor(at / HOUR) * HOUR}`;
+      let h = hours.get(key);
+      if (!h) hours.set(key, (h = { human: 0, bot: 0 }));
+      return h;
+    };
+
+    for (const w of batch) {
+      if (w.kind === 'click') {
+        s.insertClick.run(w.linkId, w.recipientId, w.messageId, w.at, w.botReason, w.ip, w.userAgent);
+        const human = w.botReason === null;
+        const { human: pairHumans } = s.pair.get({
+          recipient: w.recipientId,
+          link: w.linkId,
+          message: w.messageId,
+          human: human ? 1 : 0,
+          bot: human ? 0 : 1,
+          humanAt: human ? w.at : null,
+        }) as { human: number };
+        if (human) {
+          bump(links, w.linkId).total++;
+          bump(clickTotals, w.messageId).total++;
+          if (pairHumans === 1) bump(links, w.linkId).unique++;
+          const { human_clicks } = s.recipientClicked.get(1, w.recipientId) as { human_clicks: number };
+          if (human_clicks === 1) bump(clickTotals, w.messageId).unique++;
+          hourOf(w.messageId, w.at).human++;
+        } else {
+          bump(links, w.linkId).bot++;
+          bump(clickTotals, w.messageId).bot++;
+          hourOf(w.messageId, w.at).bot++;
+        }
+      } else if (w.kind === 'open') {
+        s.insertOpen.run(w.recipientId, w.messageId, w.at, w.botReason, w.ip, w.userAgent);
+        if (w.botReason === null) {
+          const { human_opens } = s.recipientOpened.get(w.at, w.recipientId) as { human_opens: number };
+          bump(openTotals, w.messageId).total++;
+          if (human_opens === 1) bump(openTotals, w.messageId).unique++;
+        } else {
+          bump(openTotals, w.messageId).bot++;
+        }
+      } else {
+        const moved = s.reclassify.all(w.reason, w.recipientId, w.from, w.to) as { link_id: number; message_id: number; at: number }[];
+        const perLink = new Map<number, number>();
+        for (const m of moved) {
+          perLink.set(m.link_id, (perLink.get(m.link_id) ?? 0) + 1);
+          const h = hourOf(m.message_id, m.at);
+          h.human--;
+          h.bot++;
+        }
+        for (const [linkId, n] of perLink) {
+          const messageId = moved[0]!.message_id;
+          const { human } = s.pairToBot.get({ n, recipient: w.recipientId, link: linkId }) as { human: number };
+          const link = bump(links, linkId);
+          link.total -= n;
+          link.bot += n;
+          if (human === 0) link.unique--;
+          const totals = bump(clickTotals, messageId);
+          totals.total -= n;
+          totals.bot += n;
+          const { human_clicks } = s.recipientClicked.get(-n, w.recipientId) as { human_clicks: number };
+          if (human_clicks === 0) totals.unique--;
+        }
+      }
+    }
+
+    for (const [id, d] of links) s.linkCounts.run(id, d.total, d.unique, d.bot);
+    for (const [id, d] of clickTotals) s.messageClicks.run(id, d.total, d.unique, d.bot);
+    for (const [id, d] of openTotals) s.messageOpens.run(id, d.total, d.unique, d.bot);
+    for (const [key, h] of hours) {
+      const [messageId, hour] = key.split(':').map(Number);
+      s.hour.run(messageId, hour, h.human, h.bot);
+    }
+  }
+
+  private counts(messageId: number): { opens: Counts; clicks: Counts } {
+    const c = this.s.counts.get(messageId) as Record<string, number> | undefined;
+    const counts = (prefix: 'clicks' | 'opens'): Counts => ({
+      total: c?.[`${prefix}_total`] ?? 0,
+      unique: c?.[`${prefix}_unique`] ?? 0,
+      bot: c?.[`${prefix}_bot`] ?? 0,
+    });
+    return { opens: counts('opens'), clicks: counts('clicks') };
+  }
+
+  async messageStats(messageId: number) {
+    const links = (this.s.links.all(messageId) as { id: number; url: string; position: number; text: string; part: 'html' | 'text'; total: number; uniq: number; bot: number }[]).map(
+      (l) => ({ id: l.id, url: l.url, position: l.position, text: l.text, part: l.part, clicks: { total: l.total, unique: l.uniq, bot: l.bot } }),
+    );
+    const timeline = (this.s.hours.all(messageId) as { hour: number; human: number; bot: number }[])
+      .filter((h) => h.human !== 0 || h.bot !== 0)
+      .map((h) => ({ hour: iso(h.hour)!, human: h.human, bot: h.bot }));
+    const { n } = this.s.goalCompleted.get(messageId) as { n: number };
+    return { ...this.counts(messageId), links, timeline, goalCompleted: n };
+  }
+
+  async people(messageId: number): Promise<PersonStats[]> {
+    const byRecipient = new Map<number, PersonStats['clicks']>();
+    for (const row of this.s.peopleClicks.all(messageId) as { recipient_id: number; link_id: number; human: number; bot: number; first_at: number | null; last_at: number | null }[]) {
+      const list = byRecipient.get(row.recipient_id) ?? [];
+      list.push({ linkId: row.link_id, count: row.human, bot: row.bot, firstAt: iso(row.first_at), lastAt: iso(row.last_at) });
+      byRecipient.set(row.recipient_id, list);
+    }
+    return (this.s.peopleRecipients.all(messageId) as { id: number; email: string; name: string | null; sent_at: number | null; opened_at: number | null; goal_at: number | null }[]).map(
+      (r) => ({
+        recipientId: r.id,
+        email: r.email,
+        name: r.name,
+        sentAt: iso(r.sent_at),
+        openedAt: iso(r.opened_at),
+        clicks: byRecipient.get(r.id) ?? [],
+        goalAt: iso(r.goal_at),
+      }),
+    );
+  }
+
+  async headlines(messageIds: number[]) {
+    return new Map(messageIds.map((id) => [id, this.counts(id)]));
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

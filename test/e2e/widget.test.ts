@@ -1,0 +1,360 @@
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright';
+import type { ConversationSummary, MessageCreated, TeamEvent } from '../../api/types.ts';
+import { loadConfig } from '../../server/config/config.ts';
+import { userHash } from '../../server/messenger/identify.ts';
+import { startServer, type RunningServer } from '../../server/server.ts';
+import { HUMAN_UA, launchBrowser } from '../support/browser.ts';
+import { removeDir, tempDir, trackedUrls } from '../support/server.ts';
+import { ensureWidgetBuilt } from '../widget/built-widget.ts';
+import { sseReader } from '../widget/support.ts';
+
+/**
+ * The walk of issue 4 in real Chromium: links.shop.test is the Clicktrail server (tracked
+ * links, widget.js, the messenger), www.shop.test a shop page embedding the widget; both map
+ * to loopback, and the identity cookie is set for Domain=shop.test by the real redirect.
+ */
+
+const ADMIN = 'e2e-admin-token';
+let dir: string;
+let running: RunningServer;
+let site: Server;
+let browser: Browser;
+let links: string; // http://links.shop.test:<port>
+let shop: string; // http://www.shop.test:<port>
+
+function listen(server: Server, port = 0): Promise<number> {
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  const port = await listen(probe);
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
+/** A shop page with the queue snippet, the script tag, and CSS hostile to anything it could reach. */
+function shopPage(queued: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Shop</title>
+<style>head, script, style { display: none !important } * { all: unset } html { font-size: 40px } .panel { color: rgb(1, 2, 3) }</style>
+<script>window.Clicktrail = window.Clicktrail || function () { (window.Clicktrail.q = window.Clicktrail.q || []).push(arguments); };
+${queued}</script>
+<script async src="${links}/widget.js" data-app="e2e"></script></head>
+<body><h1>Shop</h1><p class="panel" id="page-panel">The page's own .panel</p></body></html>`;
+}
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${links.replace('links.shop.test', '127.0.0.1')}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (res.headers.get('content-type') ?? '').includes('json') ? ((await res.json()) as T) : ((await res.text()) as T);
+}
+
+/** A message sent to `email`, and the tracked link exactly as their email has it. */
+async function sendAndGetTrackedLink(email: string, name: string, path = '/beans'): Promise<{ url: string; messageId: number; linkId: number }> {
+  const created = await api<MessageCreated>('POST', '/api/messages', {
+    subject: 'Autumn beans',
+    html: `<p>Hi {{first_name}}, our <a href="${shop}${path}">autumn beans</a> are in.</p>`,
+  });
+  await api('POST', `/api/messages/${created.id}/recipients`, { recipients: [{ email, name }] });
+  await api('POST', `/api/messages/${created.id}/send`);
+  const preview = await api<string>('GET', `/api/messages/${created.id}/preview?email=${encodeURIComponent(email)}`);
+  const [url] = trackedUrls(preview, links);
+  return { url: url!, messageId: created.id, linkId: created.links[0]!.id };
+}
+
+const launcher = (page: Page) => page.getByRole('button', { name: 'Open chat' });
+const greeting = (page: Page) => page.getByRole('dialog').getByRole('heading', { level: 2 });
+const input = (page: Page) => page.getByRole('textbox', { name: 'Your message' });
+
+/** Opens the widget and waits for the greeting its boot answered with (empty before). */
+async function openWidget(page: Page): Promise<string> {
+  await launcher(page).click();
+  await expect.poll(() => greeting(page).textContent()).toMatch(/\S/);
+  return (await greeting(page).textContent())!;
+}
+
+async function say(page: Page, text: string): Promise<void> {
+  await input(page).fill(text);
+  await input(page).press('Enter');
+}
+
+async function conversationOf(email: string | null, body: string): Promise<ConversationSummary> {
+  let found: ConversationSummary | undefined;
+  await expect
+    .poll(async () => {
+      const list = await api<ConversationSummary[]>('GET', '/api/conversations');
+      found = list.find((c) => (c.person?.email ?? null) === email && c.lastMessage === body);
+      return found !== undefined;
+    })
+    .toBe(true);
+  return found!;
+}
+
+beforeAll(async () => {
+  await ensureWidgetBuilt();
+  dir = tempDir('clicktrail-e2e-');
+  const port = await freePort();
+  links = `http://links.shop.test:${port}`;
+  site = createServer((req, res) => {
+    const queued = new URL(req.url!, 'http://x').searchParams.get('queued') ?? '';
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(shopPage(queued));
+  });
+  shop = `http://www.shop.test:${await listen(site)}`;
+  running = await startServer(
+    loadConfig({
+      PORT: String(port),
+      CLICKTRAIL_DB: join(dir, 'clicktrail.db'),
+      CLICKTRAIL_PUBLIC_URL: links,
+      CLICKTRAIL_COOKIE_DOMAIN: 'shop.test',
+      CLICKTRAIL_ADMIN_TOKEN: ADMIN,
+      CLICKTRAIL_SECRET: 'e2e-secret',
+    }),
+  );
+  // The shop's origin may use the widget; a click straight after sending is a person here, not a scanner.
+  await api('PATCH', '/api/settings', { allowedOrigins: [shop], scannerWindowSeconds: 0 });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await running?.stop();
+  site?.close();
+  if (dir) removeDir(dir);
+});
+
+describe('the Messenger widget in a real browser', () => {
+  let michelle: BrowserContext;
+  let conversationId: number;
+
+  it('greets the lead who clicked, carries her conversation to the team and the reply back live, and keeps it on reload', async () => {
+    const stream = sseReader(
+      await fetch(`${links.replace('links.shop.test', '127.0.0.1')}/api/stream`, { headers: { authorization: `Bearer ${ADMIN}` } }),
+    );
+    const { url, messageId, linkId } = await sendAndGetTrackedLink('michelle@shop.test', 'Michelle Obama');
+    michelle = await browser.newContext({ userAgent: HUMAN_UA });
+    const page = await michelle.newPage();
+    await page.goto(url);
+    expect(page.url()).toBe(`${shop}/beans`);
+    expect((await michelle.cookies(shop)).map((c) => [c.name, c.domain])).toEqual([['clicktrail_id', '.shop.test']]);
+
+    expect(await openWidget(page)).toBe('Hi Michelle 👋');
+
+    // The team hears she is on the page, from which message and link.
+    const visit = JSON.parse((await stream.next()).data) as TeamEvent;
+    expect(visit).toMatchObject({
+      type: 'lead.visit',
+      person: { email: 'michelle@shop.test', name: 'Michelle Obama' },
+      identifiedBy: 'email-click',
+      url: `${shop}/beans`,
+      messageId,
+      linkId,
+    });
+
+    await say(page, 'Do you ship to Lyon?');
+    const conversation = await conversationOf('michelle@shop.test', 'Do you ship to Lyon?');
+    conversationId = conversation.id;
+    expect(conversation).toMatchObject({ identifiedBy: 'email-click', person: { name: 'Michelle Obama' }, pageUrl: `${shop}/beans` });
+    expect((JSON.parse((await stream.next()).data) as TeamEvent).type).toBe('conversation.created');
+    await stream.close();
+
+    const sentAt = performance.now();
+    await api('POST', `/api/conversations/${conversation.id}/replies`, { body: 'We do: two days to Lyon.' });
+    await page.getByText('We do: two days to Lyon.').waitFor();
+    console.log(`team reply visible in the widget ${Math.round(performance.now() - sentAt)} ms after the POST`);
+
+    await page.reload();
+    await openWidget(page);
+    const log = page.getByRole('log', { name: 'Conversation' });
+    await expect.poll(() => log.getByRole('listitem').allTextContents()).toEqual([
+      expect.stringContaining('Do you ship to Lyon?'),
+      expect.stringContaining('We do: two days to Lyon.'),
+    ]);
+  });
+
+  it('is isolated from the page’s hostile CSS and keeps its own CSS in', async () => {
+    const page = michelle.pages()[0]!;
+    const box = await page.getByRole('dialog').boundingBox();
+    expect(box!.width).toBeGreaterThan(300);
+    expect(box!.height).toBeGreaterThan(300);
+    // 14px despite `html { font-size: 40px }` and `* { all: unset }` on the page.
+    expect(await input(page).evaluate((el) => getComputedStyle(el).fontSize)).toBe('14px');
+    expect(await page.locator('#page-panel').evaluate((el) => getComputedStyle(el).position)).toBe('static');
+  });
+
+  it('fits a 375 px wide phone screen and works with the keyboard', async () => {
+    const phone = await michelle.newPage();
+    await phone.setViewportSize({ width: 375, height: 667 });
+    await phone.goto(`${shop}/beans`);
+    await launcher(phone).focus();
+    await phone.keyboard.press('Enter');
+    await expect.poll(() => greeting(phone).textContent()).toBe('Hi Michelle 👋');
+    const box = (await phone.getByRole('dialog').boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(375);
+    expect(box.y).toBeGreaterThanOrEqual(0);
+    // Focus lands in the composer; Escape closes and gives focus back to the launcher.
+    expect(await input(phone).evaluate((el) => el === (el.getRootNode() as ShadowRoot).activeElement)).toBe(true);
+    await phone.keyboard.press('Escape');
+    await expect.poll(() => phone.getByRole('dialog').count()).toBe(0);
+    await phone.close();
+  });
+
+  it('keeps a message typed while the network fails and sends it when the page comes back', async () => {
+    const page = await michelle.newPage();
+    await page.goto(`${shop}/beans`);
+    await openWidget(page);
+    await page.route('**/messenger/conversations/**', (route) => route.abort('internetdisconnected'));
+    await say(page, 'Is the Guji still in stock?');
+    await page.getByText('Sending…').waitFor();
+    await page.unroute('**/messenger/conversations/**');
+    await page.reload(); // the outbox is in IndexedDB: the reload sends it
+    await conversationOf('michelle@shop.test', 'Is the Guji still in stock?');
+    await openWidget(page);
+    await page.getByText('Is the Guji still in stock?').waitFor();
+    await expect.poll(() => page.getByText('Sending…').count()).toBe(0);
+    await page.close();
+  });
+
+  it('sends a message typed offline once the browser is back online, without a reload', async () => {
+    const page = await michelle.newPage();
+    await page.goto(`${shop}/beans`);
+    await openWidget(page);
+    await michelle.setOffline(true);
+    try {
+      await say(page, 'Typed in a tunnel');
+      await page.getByText('Offline: your messages will be sent').waitFor();
+    } finally {
+      await michelle.setOffline(false);
+    }
+    await conversationOf('michelle@shop.test', 'Typed in a tunnel');
+    await expect.poll(() => page.getByText('Sending…').count()).toBe(0);
+    await page.close();
+  });
+
+  it('shows a second browser with the same click cookie but no visitor secret none of the first one’s conversation', async () => {
+    const forwarded = await browser.newContext({ userAgent: HUMAN_UA });
+    await forwarded.addCookies(await michelle.cookies(shop));
+    const page = await forwarded.newPage();
+    const booted = page.waitForResponse((r) => r.url().endsWith('/messenger/boot'));
+    await page.goto(`${shop}/beans`);
+    const boot = (await (await booted).json()) as { conversations: unknown[]; firstName: string };
+    expect(boot).toMatchObject({ firstName: 'Michelle', conversations: [] });
+    expect(await openWidget(page)).toBe('Hi Michelle 👋');
+    await page.getByText('Send us a message').waitFor();
+    expect(await page.getByText('Do you ship to Lyon?').count()).toBe(0);
+    // Asking for it directly with this browser's own session: not found.
+    const status = await page.evaluate(async ([server, id]) => {
+      const db = await new Promise<IDBDatabase>((resolve) => {
+        const req = indexedDB.open(`clicktrail:${server}`);
+        req.onsuccess = () => resolve(req.result);
+      });
+      const session = await new Promise<{ id: number; secret: string }>((resolve) => {
+        const req = db.transaction('kv').objectStore('kv').get('session');
+        req.onsuccess = () => resolve(req.result);
+      });
+      const res = await fetch(`${server}/messenger/conversations/${id}`, { headers: { authorization: `Bearer ${session.id}.${session.secret}` } });
+      return res.status;
+    }, [links, conversationId] as const);
+    expect(status).toBe(404);
+    await forwarded.close();
+  });
+});
+
+describe('visitors the widget must not greet by name', () => {
+  async function greetingFor(context: BrowserContext, url: string): Promise<string> {
+    const page = await context.newPage();
+    await page.goto(url);
+    const text = await openWidget(page);
+    await page.close();
+    return text;
+  }
+
+  it('greets a visitor who never clicked anonymously, and lets them chat all the same', async () => {
+    const context = await browser.newContext({ userAgent: HUMAN_UA });
+    const page = await context.newPage();
+    await page.goto(`${shop}/beans`);
+    expect(await openWidget(page)).toBe('Hi there 👋');
+    await say(page, 'Anonymous question');
+    const conversation = await conversationOf(null, 'Anonymous question');
+    expect(conversation.identifiedBy).toBeNull();
+    await api('POST', `/api/conversations/${conversation.id}/replies`, { body: 'Anonymous answer' });
+    await page.getByText('Anonymous answer').waitFor();
+    await context.close();
+  });
+
+  it('does not identify a click taken for a bot', async () => {
+    const { url } = await sendAndGetTrackedLink('bot-victim@shop.test', 'Barbara Bot');
+    const scanner = await browser.newContext(); // HeadlessChrome's own user agent: isbot says bot
+    const page = await scanner.newPage();
+    await page.goto(url);
+    expect(page.url()).toBe(`${shop}/beans`); // the redirect still goes out
+    await page.close();
+    expect(await scanner.cookies(shop)).toEqual([]);
+    expect(await greetingFor(scanner, `${shop}/beans`)).toBe('Hi there 👋');
+    await scanner.close();
+  });
+
+  it('does not identify anyone while lead identification is off', async () => {
+    await api('PATCH', '/api/settings', { leadEmailIdentification: false });
+    try {
+      const { url } = await sendAndGetTrackedLink('off@shop.test', 'Olivia Off');
+      const context = await browser.newContext({ userAgent: HUMAN_UA });
+      expect(await greetingFor(context, url)).toBe('Hi there 👋');
+      await context.close();
+    } finally {
+      await api('PATCH', '/api/settings', { leadEmailIdentification: true });
+    }
+  });
+
+  it('boots a forged cookie as anonymous', async () => {
+    const context = await browser.newContext({ userAgent: HUMAN_UA });
+    await context.addCookies([{ name: 'clicktrail_id', value: 'AwMBAgMEBQYHCAkKCwwNDg8Q', domain: '.shop.test', path: '/' }]);
+    expect(await greetingFor(context, `${shop}/beans`)).toBe('Hi there 👋');
+    await context.close();
+  });
+
+  it('greets a verified user with the right userHash, and refuses a wrong one', async () => {
+    const { identitySecret } = await api<{ identitySecret: string }>('GET', '/api/settings');
+    const identify = (hash: string) =>
+      `${shop}/account?queued=${encodeURIComponent(
+        `Clicktrail('identify', ${JSON.stringify({ userId: 'u-1', email: 'ada@shop.test', name: 'Ada Lovelace', userHash: hash })});`,
+      )}`;
+    const context = await browser.newContext({ userAgent: HUMAN_UA });
+    expect(await greetingFor(context, identify(userHash(identitySecret, 'u-1')))).toBe('Hi Ada 👋');
+    await context.close();
+
+    const impostor = await browser.newContext({ userAgent: HUMAN_UA });
+    const page = await impostor.newPage();
+    const refused = page.waitForResponse((r) => r.url().endsWith('/messenger/boot') && r.status() === 403);
+    await page.goto(identify(userHash(identitySecret, 'u-2')));
+    expect(await (await refused).json()).toEqual({ error: 'userHash does not match userId' });
+    expect(await openWidget(page)).toBe('Hi there 👋');
+    await impostor.close();
+  });
+
+  it('replays queued calls: Clicktrail("track") reaches the lead’s goal', async () => {
+    const created = await api<MessageCreated>('POST', '/api/messages', {
+      subject: 'Try it',
+      html: `<a href="${shop}/signup">Sign up</a>`,
+      goal: { event: 'signed_up', withinDays: 7 },
+    });
+    await api('POST', `/api/messages/${created.id}/recipients`, { recipients: [{ email: 'gina@shop.test', name: 'Gina Goal' }] });
+    await api('POST', `/api/messages/${created.id}/send`);
+    const preview = await api<string>('GET', `/api/messages/${created.id}/preview?email=gina@shop.test`);
+    const context = await browser.newContext({ userAgent: HUMAN_UA });
+    const page = await context.newPage();
+    await page.goto(trackedUrls(preview, links)[0]!);
+    const tracked = page.waitForResponse((r) => r.url().endsWith('/messenger/events'));
+    await page.goto(`${shop}/signup?queued=${encodeURIComponent("Clicktrail('track', 'signed_up');")}`);
+    expect(await (await tracked).json()).toEqual({ recorded: true, goalsCompleted: 1 });
+    await context.close();
+  });
+});

@@ -1,0 +1,201 @@
+declare const chrome: import('webextension-polyfill').Browser;
+/**
+ * The extension's screenshots for docs/: `npx tsx test/extension/screenshots.ts`.
+ * A real server with scripted clicks, the built extension in real Chromium, a real
+ * template from ../shared/fixtures/emails: what a marketer would see.
+ */
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MessageCreated, MessengerBootResult, WidgetConversation } from '../../api/types.ts';
+import { loadConfig } from '../../server/config/config.ts';
+import { startServer } from '../../server/server.ts';
+import { HUMAN_UA, launchWithExtension } from '../support/browser.ts';
+import { FIXTURES, removeDir, trackedUrls } from '../support/server.ts';
+import { buildExtension, freePort, gmailWrap, pageServer, webmailPage } from './support.ts';
+
+const DOCS = join(import.meta.dirname, '../../docs');
+const TOKEN = 'screenshot-admin-token-0123';
+const SITE = 'http://www.shop.test';
+const PEOPLE = [
+  ['Ada Lovelace', 'ada@shop.test'],
+  ['Grace Hopper', 'grace@shop.test'],
+  ['Alan Turing', 'alan@shop.test'],
+  ['Katherine Johnson', 'katherine@shop.test'],
+  ['Edsger Dijkstra', 'edsger@shop.test'],
+  [null, 'margaret@shop.test'],
+  ['Linus Pauling', 'linus@shop.test'],
+  ['Hedy Lamarr', 'hedy@shop.test'],
+] as const;
+const ATTRIBUTES = {
+  action_url: 'https://app.shop.test/start',
+  login_url: 'https://app.shop.test/login',
+  live_chat_url: 'https://shop.test/chat',
+  help_url: 'https://help.shop.test/',
+  support_email: 'help@shop.test',
+  username: 'you',
+  trial_length: '14 days',
+  trial_start_date: 'May 1',
+  trial_end_date: 'May 15',
+  product_name: 'Clicktrail Coffee',
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'clicktrail-shots-'));
+const port = await freePort();
+const apiBase = `http://127.0.0.1:${port}`;
+const publicUrl = `http://links.shop.test:${port}`;
+const server = await startServer(
+  loadConfig({
+    PORT: String(port),
+    CLICKTRAIL_DB: join(dir, 'data/clicktrail.db'),
+    CLICKTRAIL_PUBLIC_URL: publicUrl,
+    CLICKTRAIL_COOKIE_DOMAIN: 'shop.test',
+    CLICKTRAIL_ADMIN_TOKEN: TOKEN,
+  }),
+);
+const pages: Record<string, string> = {};
+const mail = await pageServer(pages);
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${apiBase}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+const preview = async (id: number, email: string) =>
+  (await fetch(`${apiBase}/api/messages/${id}/preview?email=${email}`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+const click = (url: string, ua = HUMAN_UA, method = 'GET') =>
+  fetch(url.replace(publicUrl, apiBase), { method, redirect: 'manual', headers: { 'user-agent': ua } });
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Sends a message to everyone and plays clicks: per person, the link positions they click (in order). */
+async function campaign(subject: string, html: string, clicks: number[][], opts: { goal?: { event: string; withinDays: number }; bots?: number[] } = {}) {
+  const created = await api<MessageCreated>('POST', '/api/messages', { subject, html, ...(opts.goal ? { goal: opts.goal } : {}) });
+  await api('POST', `/api/messages/${created.id}/recipients`, {
+    recipients: PEOPLE.map(([name, email]) => ({ email, ...(name ? { name } : {}), attributes: ATTRIBUTES })),
+  });
+  await api('POST', `/api/messages/${created.id}/send`);
+  const htmls = await Promise.all(PEOPLE.map(([, email]) => preview(created.id, email)));
+  const cookies: string[] = [];
+  for (const [i, positions] of clicks.entries()) {
+    const urls = trackedUrls(htmls[i]!, publicUrl);
+    for (const p of positions) {
+      const res = await click(urls[p]!);
+      cookies[i] ??= /clicktrail_id=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1] ?? '';
+      await pause(30);
+    }
+    // Opens, for the people who read it.
+    const pixel = /\/o\/[A-Za-z0-9_-]+/.exec(htmls[i]!)?.[0];
+    if (pixel) await fetch(`${apiBase}${pixel}`, { headers: { 'user-agent': HUMAN_UA } });
+  }
+  for (const [i, p] of (opts.bots ?? []).entries()) await click(trackedUrls(htmls[i]!, publicUrl)[p]!, HUMAN_UA, 'HEAD');
+  return { created, htmls, cookies };
+}
+
+try {
+  await api('PATCH', '/api/settings', { scannerWindowSeconds: 0, allowedOrigins: [SITE] });
+  await campaign(
+    'Your invoice for April',
+    readFileSync(join(FIXTURES, 'postmark/invoice.html'), 'utf8'),
+    [[0], [], [0], [], [], [0]],
+  );
+  await campaign(
+    'Spring beans are in',
+    readFileSync(join(FIXTURES, 'leemunroe/email-inlined.html'), 'utf8'),
+    [[0], [0, 1], [1], [], [0], [], [1]],
+    { goal: { event: 'order', withinDays: 7 } },
+  );
+  const welcome = await campaign(
+    'Welcome to Clicktrail Coffee',
+    readFileSync(join(FIXTURES, 'postmark/welcome.html'), 'utf8'),
+    [[1, 1], [1, 3], [1], [4], [1, 2], [3], [1], []],
+    { bots: [1, 1, 3, 0, 1] },
+  );
+  await new Promise((r) => setTimeout(r, 300));
+
+  // A lead who clicked, then wrote in the widget; the team answered.
+  const boot = async (identity: string, url: string) =>
+    (await (
+      await fetch(`${apiBase}/messenger/boot`, {
+        method: 'POST',
+        headers: { origin: SITE, 'content-type': 'application/json' },
+        body: JSON.stringify({ url, identity }),
+      })
+    ).json()) as MessengerBootResult;
+  const write = async (session: MessengerBootResult['session'], body: string, clientId: string, conversation?: number) =>
+    (await (
+      await fetch(`${apiBase}/messenger/conversations${conversation ? `/${conversation}/messages` : ''}`, {
+        method: 'POST',
+        headers: { origin: SITE, 'content-type': 'application/json', authorization: `Bearer ${session!.id}.${session!.secret}` },
+        body: JSON.stringify({ body, clientId }),
+      })
+    ).json()) as WidgetConversation;
+  const grace = await boot(welcome.cookies[1]!, `${SITE}/pricing`);
+  const graceConv = await write(grace.session, 'Hi! Does the team plan include the espresso grinder?', 'shot-grace-00001');
+  await api('POST', `/api/conversations/${graceConv.id}/replies`, { body: 'Hi Grace! It does: every team plan ships with one.' });
+  await write(grace.session, 'Great. Can we start the trial on Monday?', 'shot-grace-00002', graceConv.id);
+  const ada = await boot(welcome.cookies[0]!, `${SITE}/beans/ethiopia`);
+  await write(ada.session, 'Is the Ethiopian roast available decaf?', 'shot-ada-000001');
+
+  const extensionDir = join(dir, 'extension');
+  buildExtension(extensionDir, ['http://127.0.0.1/*', 'http://mail.shop.test/*']);
+  const context = await launchWithExtension(join(dir, 'profile'), extensionDir);
+  const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+  const id = new URL(worker.url()).host;
+  await worker.evaluate((s) => chrome.storage.local.set({ server: s }), { url: apiBase, token: TOKEN });
+  mkdirSync(DOCS, { recursive: true });
+
+  // The overlay on the welcome mail as it sits in a webmail sent folder, two links Gmail-wrapped.
+  const urls = trackedUrls(welcome.htmls[0]!, publicUrl);
+  pages['/sent'] = webmailPage(
+    'Welcome to Clicktrail Coffee',
+    welcome.htmls[0]!
+      .replace(`href="${urls[1]}"`, `href="${gmailWrap(urls[1]!)}"`)
+      .replace(`href="${urls[3]}"`, `href="${gmailWrap(urls[3]!)}"`),
+  );
+  const mailPage = await context.newPage();
+  await mailPage.setViewportSize({ width: 1280, height: 1000 });
+  await mailPage.goto(`http://mail.shop.test:${mail.port}/sent`);
+  const ext = await context.newPage();
+  await ext.goto(`chrome-extension://${id}/options/options.html`);
+  await ext.evaluate(async () => {
+    const [tab] = await chrome.tabs.query({ url: 'http://mail.shop.test/*' });
+    await chrome.runtime.sendMessage({ type: 'overlay.inject', tabId: tab!.id });
+  });
+  await mailPage.waitForSelector('[data-clicktrail-overlay]', { state: 'attached' });
+  await mailPage.hover('a.button, a[class*=button]');
+  await pause(300);
+  await mailPage.screenshot({ path: join(DOCS, 'overlay.png') });
+
+  const popup = await context.newPage();
+  await popup.setViewportSize({ width: 440, height: 300 });
+  await popup.goto(`chrome-extension://${id}/popup/popup.html`);
+  await popup.waitForSelector('svg.sparkline');
+  await pause(500);
+  await popup.screenshot({ path: join(DOCS, 'popup.png') });
+
+  const inbox = await context.newPage();
+  await inbox.setViewportSize({ width: 1100, height: 600 });
+  await inbox.goto(`chrome-extension://${id}/inbox/inbox.html#conversation=${graceConv.id}`);
+  await inbox.waitForSelector('.bubble.team');
+  await inbox.fill('textarea[name=reply]', 'Monday works. I have set your trial to start then.');
+  await inbox.screenshot({ path: join(DOCS, 'inbox.png') });
+
+  const view = await context.newPage();
+  await view.setViewportSize({ width: 1280, height: 900 });
+  await view.goto(`chrome-extension://${id}/message/message.html?id=${welcome.created.id}`);
+  await view.waitForSelector('section.people');
+  await pause(800);
+  // The overlay inside the sandboxed frame answers hovers too.
+  await view.frameLocator('iframe').locator('a:has-text("Do this Next")').hover();
+  await view.frameLocator('iframe').locator('[data-clicktrail-overlay] .card').waitFor();
+  await view.screenshot({ path: join(DOCS, 'message-view.png') });
+  await context.close();
+} finally {
+  mail.server.close();
+  await server.stop();
+  removeDir(dir);
+}

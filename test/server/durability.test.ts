@@ -1,0 +1,133 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startChildServer, type ChildServer } from '../support/child-server.ts';
+import { removeDir, tempDir, testServer } from '../support/server.ts';
+import { BROWSER_UA, db, hit, sendMessage } from '../support/tracking.ts';
+
+const dirs: string[] = [];
+const children: ChildServer[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) c.child.kill('SIGKILL');
+  dirs.splice(0).forEach(removeDir);
+});
+
+/** A sent message in a fresh data folder, made by the in-process app, then handed to a child server. */
+async function prepare() {
+  const dir = tempDir();
+  dirs.push(dir);
+  const env = {
+    CLICKTRAIL_DB: join(dir, 'clicktrail.db'),
+    CLICKTRAIL_ADMIN_TOKEN: 'test-admin-token',
+    CLICKTRAIL_SECRET: 'test-secret',
+    CLICKTRAIL_PUBLIC_URL: 'http://links.shop.test',
+  };
+  const s = testServer(env, dir);
+  const sent = await sendMessage(s, '<a href="https://www.shop.test/a">a</a><a href="https://www.shop.test/b">b</a>', [
+    { email: 'a@shop.test' },
+    { email: 'b@shop.test' },
+  ]);
+  await s.close();
+  const links = [...sent.copies.values()].flatMap((c) => c.links);
+  return { env, links, dbPath: env.CLICKTRAIL_DB };
+}
+
+describe('durable click recording', () => {
+  it('has every click that got a 302 in the database after a SIGKILL mid-load', async () => {
+    const { env, links, dbPath } = await prepare();
+    const server = await startChildServer(env);
+    children.push(server);
+
+    const answered: string[] = [];
+    let stop = false;
+    let next = 0;
+    const worker = async () => {
+      while (!stop && next < 20_000) {
+        const i = next++;
+        const ua = `${BROWSER_UA} click/${i}`;
+        try {
+          const res = await fetch(`http://127.0.0.1:${server.port}${links[i % links.length]}`, {
+            headers: { 'user-agent': ua },
+            redirect: 'manual',
+          });
+          if (res.status === 302) answered.push(ua);
+        } catch {
+          return; // the server is gone
+        }
+      }
+    };
+    const load = Array.from({ length: 16 }, worker);
+    while (answered.length < 2_500) await new Promise((r) => setTimeout(r, 5));
+    server.child.kill('SIGKILL');
+    stop = true;
+    await Promise.all(load);
+    expect(await server.exited).toBe('SIGKILL');
+    expect(answered.length).toBeGreaterThanOrEqual(2_500);
+
+    // It starts again on the same file, and every answered click is there.
+    const again = await startChildServer(env);
+    children.push(again);
+    const check = new Database(dbPath, { readonly: true });
+    const stored = new Set((check.prepare('SELECT user_agent FROM clicks').all() as { user_agent: string }[]).map((r) => r.user_agent));
+    const ips = check.prepare('SELECT DISTINCT ip FROM clicks').all();
+    check.close();
+    const missing = answered.filter((ua) => !stored.has(ua));
+    expect(missing).toEqual([]);
+    // Stored addresses are networks, never the address itself.
+    expect(ips).toEqual([{ ip: '127.0.0.0/24' }]);
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+  });
+
+  it('keeps redirecting while the database is locked, and writes the clicks once it is back', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const s = testServer({}, dir);
+    try {
+      const sent = await sendMessage(s, '<a href="https://www.shop.test/a">a</a>', [{ email: 'a@shop.test' }]);
+      const url = sent.copies.get('a@shop.test')!.links[0]!;
+
+      const locker = new Database(join(dir, 'clicktrail.db'));
+      locker.exec('BEGIN EXCLUSIVE');
+      const count = () => (locker.prepare('SELECT count(*) AS n FROM clicks').get() as { n: number }).n;
+      for (let i = 0; i < 5; i++) {
+        const res = await hit(s, url);
+        expect(res.status).toBe(302);
+        expect(res.headers.get('location')).toBe('https://www.shop.test/a');
+      }
+      expect(s.ctx.tracking.recorder.queued).toBe(5);
+      expect(count()).toBe(0);
+      locker.exec('ROLLBACK');
+      locker.close();
+
+      await expect.poll(() => (db(s).prepare('SELECT count(*) AS n FROM clicks').get() as { n: number }).n, { timeout: 10_000 }).toBe(5);
+      expect(s.ctx.tracking.recorder.queued).toBe(0);
+      expect(((await (await s.api('GET', `/api/messages/${sent.id}/stats`)).json()) as { clicks: unknown }).clicks).toEqual({
+        total: 5,
+        unique: 1,
+        bot: 0,
+      });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('drains queued clicks on SIGTERM before it exits', async () => {
+    const { env, links, dbPath } = await prepare();
+    const server = await startChildServer(env);
+    children.push(server);
+    const locker = new Database(dbPath);
+    locker.exec('BEGIN EXCLUSIVE');
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`http://127.0.0.1:${server.port}${links[0]}`, { headers: { 'user-agent': BROWSER_UA }, redirect: 'manual' });
+      expect(res.status).toBe(302);
+    }
+    server.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((locker.prepare('SELECT count(*) AS n FROM clicks').get() as { n: number }).n).toBe(0);
+    locker.exec('ROLLBACK');
+    expect(await server.exited).toBe(0);
+    expect((locker.prepare('SELECT count(*) AS n FROM clicks').get() as { n: number }).n).toBe(20);
+    locker.close();
+  });
+});

@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { migrations } from '../../server/store/migrations.ts';
+import { openDatabase, SqliteStore } from '../../server/store/sqlite.ts';
+import { removeDir, tempDir } from '../support/server.ts';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach(removeDir));
+
+describe('schema migrations', () => {
+  it('opens a database made by the first release and upgrades it, keeping its data', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir, 'old.db');
+    const old = openDatabase(path, 1);
+    old.exec(`
+      INSERT INTO messages (id, subject, html, text, channel, compiled, created_at)
+        VALUES (7, 'Old news', '<a href="https://x.test/">x</a>', NULL, 'email', '{"links":[],"html":["x"],"text":null}', 1);
+      INSERT INTO links (id, message_id, position, part, url, text, tracked) VALUES (70, 7, 0, 'html', 'https://x.test/', 'x', 1);
+      INSERT INTO people (id, email, name, created_at) VALUES (1, 'old@shop.test', 'Old Timer', 1);
+      INSERT INTO recipients (id, message_id, person_id, email, name, added_at, status, sent_at) VALUES (5, 7, 1, 'old@shop.test', 'Old Timer', 1, 'sent', 2);
+    `);
+    expect(old.pragma('user_version', { simple: true })).toBe(1);
+    old.close();
+
+    const store = new SqliteStore(path);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(migrations.length);
+    const message = await store.getMessage(7);
+    expect(message).toMatchObject({ subject: 'Old news', links: [{ id: 70, url: 'https://x.test/', tracked: true }], honeypotLinkId: null });
+    expect(await store.countRecipients(7)).toEqual({ recipients: 1, sent: 1 });
+    // The upgrade's new columns and tables are there, with their defaults.
+    expect(store.db.prepare('SELECT human_clicks, opened_at FROM recipients WHERE id = 5').get()).toEqual({ human_clicks: 0, opened_at: null });
+    expect(store.db.prepare('SELECT count(*) AS n FROM clicks').get()).toEqual({ n: 0 });
+    await store.close();
+  });
+
+  it('refuses a database from a newer release rather than guess at it', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir, 'new.db');
+    const db = openDatabase(path);
+    db.pragma(`user_version = ${migrations.length + 1}`);
+    db.close();
+    expect(() => new SqliteStore(path)).toThrow(/newer than this release/);
+  });
+});

@@ -1,0 +1,315 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Conversation, ConversationMessage, ConversationSummary, WidgetConversation } from '../../api/types.ts';
+import { userHash } from '../../server/messenger/identify.ts';
+import { LIMITS } from '../../server/messenger/rate-limit.ts';
+import { openDatabase, SqliteStore } from '../../server/store/sqlite.ts';
+import { identityToken, Keyring } from '../../server/tokens/tokens.ts';
+import { removeDir, testServer, type TestServer } from '../support/server.ts';
+import { allowSite, boot, michelleClicked, SITE, widgetCall } from './support.ts';
+
+let s: TestServer;
+beforeEach(async () => {
+  s = testServer();
+  await allowSite(s);
+});
+afterEach(async () => {
+  s.ctx.messenger.close();
+  await s.close();
+  removeDir(s.dir);
+});
+
+const error = async (res: Response) => ((await res.json()) as { error: string }).error;
+let clientIds = 0;
+const clientId = () => `client-${Date.now()}-${++clientIds}`;
+
+async function start(session: { id: number; secret: string }, body: string) {
+  const res = await widgetCall(s, 'POST', '/messenger/conversations', { session, body: { body, clientId: clientId(), pageUrl: `${SITE}/beans` } });
+  expect(res.status).toBe(201);
+  return (await res.json()) as WidgetConversation;
+}
+
+describe('messenger boot and identity', () => {
+  it('boots an anonymous visitor with a new session, and the same session again without a new one', async () => {
+    const first = await boot(s);
+    expect(first).toMatchObject({ greeting: 'Hi there 👋', firstName: null, identifiedBy: null, conversations: [] });
+    expect(first.session.secret).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const again = await boot(s, { session: first.session });
+    expect(again.visitorId).toBe(first.visitorId);
+    expect('session' in (await (await widgetCall(s, 'POST', '/messenger/boot', { body: { session: first.session } })).json())).toBe(false);
+    // A wrong secret is not that session: a fresh one is made.
+    const stranger = await boot(s, { session: { id: first.session.id, secret: 'guessed' } });
+    expect(stranger.visitorId).not.toBe(first.visitorId);
+  });
+
+  it('greets a visitor with a valid click cookie by first name, and tells the page nothing more', async () => {
+    const { cookie } = await michelleClicked(s);
+    const res = await widgetCall(s, 'POST', '/messenger/boot', { body: { identity: cookie, url: `${SITE}/beans` } });
+    const text = await res.text();
+    expect(JSON.parse(text)).toMatchObject({ greeting: 'Hi Michelle 👋', firstName: 'Michelle', identifiedBy: 'email-click' });
+    expect(text).not.toContain('michelle@shop.test');
+    expect(text).not.toContain('Obama');
+  });
+
+  it('boots forged, expired, foreign, mismatched cookies as anonymous, and honours the settings and GPC', async () => {
+    const { cookie, recipient } = await michelleClicked(s);
+    const anonymous = { firstName: null, identifiedBy: null, greeting: 'Hi there 👋' };
+    const forged = cookie.slice(0, -2) + (cookie.endsWith('AA') ? 'BB' : 'AA');
+    const expired = identityToken.sign(s.ctx.keys, { personId: recipient.personId, recipientId: recipient.id, linkId: 1, expiresAt: Date.now() - 1000 });
+    const foreign = identityToken.sign(new Keyring(['another workspace']), { personId: recipient.personId, recipientId: recipient.id, linkId: 1, expiresAt: Date.now() + 60_000 });
+    const wrongPerson = identityToken.sign(s.ctx.keys, { personId: recipient.personId + 1, recipientId: recipient.id, linkId: 1, expiresAt: Date.now() + 60_000 });
+    for (const identity of [forged, expired, foreign, wrongPerson, 'not a token', '']) {
+      expect(await boot(s, { identity }), identity).toMatchObject(anonymous);
+    }
+    expect(await boot(s, { identity: cookie }, { 'sec-gpc': '1' })).toMatchObject(anonymous);
+    await s.api('PATCH', '/api/settings', { leadEmailIdentification: false });
+    expect(await boot(s, { identity: cookie })).toMatchObject(anonymous);
+  });
+
+  it('uses the greeting setting, whose merge tags see only the first name', async () => {
+    await s.api('PATCH', '/api/settings', { messengerGreeting: 'Welcome back, {{first_name | friend}} ({{email}}{{last_name}})' });
+    const { cookie } = await michelleClicked(s);
+    expect((await boot(s, { identity: cookie })).greeting).toBe('Welcome back, Michelle ()');
+    expect((await boot(s)).greeting).toBe('Welcome back, friend ()');
+  });
+
+  it('accepts a verified identity only with the right userHash', async () => {
+    const { identitySecret } = (await (await s.api('GET', '/api/settings')).json()) as { identitySecret: string };
+    const user = { userId: 'u-42', email: 'ada@shop.test', name: 'Ada Lovelace' };
+    const verified = await boot(s, { user: { ...user, userHash: userHash(identitySecret, 'u-42') } });
+    expect(verified).toMatchObject({ greeting: 'Hi Ada 👋', identifiedBy: 'verified' });
+
+    for (const wrong of [userHash(identitySecret, 'u-43'), userHash('other secret', 'u-42'), 'f00', '']) {
+      const res = await widgetCall(s, 'POST', '/messenger/boot', { body: { user: { ...user, userHash: wrong } } });
+      expect(res.status).toBe(403);
+      expect(await error(res)).toBe('userHash does not match userId');
+    }
+  });
+});
+
+describe('messenger conversations', () => {
+  it('starts a conversation the team sees attached to the lead, and carries replies both ways', async () => {
+    const { cookie } = await michelleClicked(s);
+    const { session } = await boot(s, { identity: cookie });
+    const started = await start(session, 'Do you ship to Lyon?');
+    expect(started.messages).toMatchObject([{ author: 'visitor', body: 'Do you ship to Lyon?' }]);
+
+    const list = (await (await s.api('GET', '/api/conversations')).json()) as ConversationSummary[];
+    expect(list).toMatchObject([
+      {
+        id: started.id,
+        person: { name: 'Michelle Obama', email: 'michelle@shop.test' },
+        identifiedBy: 'email-click',
+        lastMessage: 'Do you ship to Lyon?',
+        pageUrl: `${SITE}/beans`,
+      },
+    ]);
+    const reply = await s.api('POST', `/api/conversations/${started.id}/replies`, { body: 'We do! 2 days.' });
+    expect(reply.status).toBe(201);
+
+    const more = await widgetCall(s, 'POST', `/messenger/conversations/${started.id}/messages`, { session, body: { body: 'Great', clientId: clientId() } });
+    expect(more.status).toBe(201);
+    const seen = (await (await widgetCall(s, 'GET', `/messenger/conversations/${started.id}`, { session })).json()) as WidgetConversation;
+    expect(seen.messages.map((m) => [m.author, m.body])).toEqual([
+      ['visitor', 'Do you ship to Lyon?'],
+      ['team', 'We do! 2 days.'],
+      ['visitor', 'Great'],
+    ]);
+    const full = (await (await s.api('GET', `/api/conversations/${started.id}`)).json()) as Conversation;
+    expect(full.messages).toHaveLength(3);
+    expect(full.lastMessage).toBe('Great');
+  });
+
+  it('shows a click-identified visitor only the conversations of their own browser session', async () => {
+    const { cookie } = await michelleClicked(s);
+    const first = await boot(s, { identity: cookie });
+    const conversation = await start(first.session, 'private question');
+
+    // Same cookie (a forwarded email), another browser: nothing of the first one's.
+    const second = await boot(s, { identity: cookie });
+    expect(second.firstName).toBe('Michelle');
+    expect(second.conversations).toEqual([]);
+    for (const [method, path, body] of [
+      ['GET', `/messenger/conversations/${conversation.id}`, undefined],
+      ['POST', `/messenger/conversations/${conversation.id}/messages`, { body: 'hi', clientId: clientId() }],
+    ] as const) {
+      const res = await widgetCall(s, method, path, { session: second.session, body });
+      expect(res.status).toBe(404);
+    }
+    expect(await (await widgetCall(s, 'GET', '/messenger/conversations', { session: second.session })).json()).toEqual([]);
+    // Without a session at all: 401.
+    expect((await widgetCall(s, 'GET', `/messenger/conversations/${conversation.id}`)).status).toBe(401);
+    // The first browser, rebooted, still has it.
+    expect((await boot(s, { session: first.session, identity: cookie })).conversations.map((c) => c.id)).toEqual([conversation.id]);
+  });
+
+  it('shows a verified visitor that person’s verified conversations from any browser, and no one else', async () => {
+    const { identitySecret } = (await (await s.api('GET', '/api/settings')).json()) as { identitySecret: string };
+    const user = { userId: 'u-7', email: 'michelle@shop.test', name: 'Michelle Obama', userHash: userHash(identitySecret, 'u-7') };
+    const laptop = await boot(s, { user });
+    const verifiedConversation = await start(laptop.session, 'about my order');
+
+    const phone = await boot(s, { user });
+    expect(phone.conversations.map((c) => c.id)).toEqual([verifiedConversation.id]);
+    // The same person identified only by a click does not see it.
+    const { cookie } = await michelleClicked(s);
+    expect((await boot(s, { identity: cookie })).conversations).toEqual([]);
+    // Nor does the laptop once it boots without the verified identity (signed out).
+    expect((await boot(s, { session: laptop.session })).conversations).toEqual([]);
+  });
+
+  it('stores a retried message once (same clientId)', async () => {
+    const { session } = await boot(s);
+    const id = clientId();
+    const a = await widgetCall(s, 'POST', '/messenger/conversations', { session, body: { body: 'hello', clientId: id } });
+    const b = await widgetCall(s, 'POST', '/messenger/conversations', { session, body: { body: 'hello', clientId: id } });
+    expect([a.status, b.status]).toEqual([201, 200]);
+    const conv = (await a.json()) as WidgetConversation;
+    expect(((await b.json()) as WidgetConversation).id).toBe(conv.id);
+    const mid = clientId();
+    const m1 = await widgetCall(s, 'POST', `/messenger/conversations/${conv.id}/messages`, { session, body: { body: 'again', clientId: mid } });
+    const m2 = await widgetCall(s, 'POST', `/messenger/conversations/${conv.id}/messages`, { session, body: { body: 'again', clientId: mid } });
+    expect([m1.status, m2.status]).toEqual([201, 200]);
+    expect(((await m2.json()) as ConversationMessage).id).toBe(((await m1.json()) as ConversationMessage).id);
+    expect(((await (await s.api('GET', `/api/conversations/${conv.id}`)).json()) as Conversation).messages).toHaveLength(2);
+    // Another visitor replaying the id learns nothing.
+    const other = await boot(s);
+    expect((await widgetCall(s, 'POST', '/messenger/conversations', { session: other.session, body: { body: 'x', clientId: id } })).status).toBe(404);
+  });
+
+  it('keeps message text as text', async () => {
+    const { session } = await boot(s);
+    const body = '<img src=x onerror=alert(1)> & <b>bold</b>';
+    const conv = await start(session, body);
+    expect(conv.messages[0]!.body).toBe(body);
+  });
+});
+
+describe('messenger abuse limits', () => {
+  it('refuses pages from origins not on the allow-list, and lets the server’s own origin in', async () => {
+    const evil = await widgetCall(s, 'POST', '/messenger/boot', { body: {}, headers: { origin: 'https://evil.test' } });
+    expect(evil.status).toBe(403);
+    expect(await error(evil)).toMatch(/origin https:\/\/evil\.test may not use the messenger/);
+    const preflight = await widgetCall(s, 'OPTIONS', '/messenger/boot', {
+      headers: { origin: 'https://evil.test', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(403);
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+
+    const ok = await widgetCall(s, 'OPTIONS', '/messenger/boot', {
+      headers: { 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+    });
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get('access-control-allow-origin')).toBe(SITE);
+    expect(ok.headers.get('access-control-allow-headers')).toMatch(/authorization/i);
+    const own = await widgetCall(s, 'POST', '/messenger/boot', { body: {}, headers: { origin: 'http://links.shop.test' } });
+    expect(own.status).toBe(200);
+  });
+
+  it('limits message length and answers bad bodies with a reason', async () => {
+    const { session } = await boot(s);
+    const cases: [unknown, RegExp][] = [
+      [{ body: 'x'.repeat(4001), clientId: clientId() }, /^body: must be at most 4000 characters/],
+      [{ body: '   ', clientId: clientId() }, /^body: must not be empty/],
+      [{ body: 'hi', clientId: 'x' }, /^clientId: /],
+      [{ body: 'hi' }, /^clientId: /],
+    ];
+    for (const [body, message] of cases) {
+      const res = await widgetCall(s, 'POST', '/messenger/conversations', { session, body });
+      expect(res.status).toBe(400);
+      expect(await error(res)).toMatch(message);
+    }
+    expect((await widgetCall(s, 'POST', '/messenger/boot', { body: { user: { userId: 'x' } } })).status).toBe(400);
+  });
+
+  it('rate-limits writes per visitor and requests per address, with Retry-After', async () => {
+    const { session } = await boot(s);
+    const conv = await start(session, 'one');
+    let status = 0;
+    for (let i = 1; i < LIMITS.writesPerVisitor; i++) {
+      status = (await widgetCall(s, 'POST', `/messenger/conversations/${conv.id}/messages`, { session, body: { body: `m${i}`, clientId: clientId() } })).status;
+      expect(status).toBe(201);
+    }
+    const limited = await widgetCall(s, 'POST', `/messenger/conversations/${conv.id}/messages`, { session, body: { body: 'too many', clientId: clientId() } });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await error(limited)).toMatch(/too many messages/);
+    // Another visitor is not held back by the first one's limit.
+    const other = await boot(s, {}, {});
+    expect((await widgetCall(s, 'POST', '/messenger/conversations', { session: other.session, body: { body: 'hi', clientId: clientId() } })).status).toBe(201);
+
+    let last: Response | undefined;
+    for (let i = 0; i <= LIMITS.perIp; i++) last = await widgetCall(s, 'GET', '/messenger/conversations', { session, ip: '198.51.100.9' });
+    expect(last!.status).toBe(429);
+    expect((await widgetCall(s, 'GET', '/messenger/conversations', { session, ip: '198.51.100.10' })).status).toBe(200);
+  });
+});
+
+describe('goals', () => {
+  it('marks a recipient’s goal when they do the event within the window after their send, once', async () => {
+    const { recipient } = await michelleClicked(s, { goal: { event: 'signed_up', withinDays: 3 } });
+    const goalAt = () => (s.ctx.store as unknown as { db: import('better-sqlite3').Database }).db
+      .prepare('SELECT goal_at FROM recipients WHERE id = ?').pluck().get(recipient.id) as number | null;
+    expect(goalAt()).toBeNull();
+
+    const other = await s.api('POST', '/api/events', { email: 'michelle@shop.test', name: 'viewed_pricing' });
+    expect(await other.json()).toEqual({ recorded: true, goalsCompleted: 0 });
+    expect(goalAt()).toBeNull();
+
+    const before = Date.now();
+    const done = await s.api('POST', '/api/events', { email: 'MICHELLE@shop.test', name: 'signed_up' });
+    expect(done.status).toBe(202);
+    expect(await done.json()).toEqual({ recorded: true, goalsCompleted: 1 });
+    expect(goalAt()).toBeGreaterThanOrEqual(before);
+    const first = goalAt();
+    expect(await (await s.api('POST', '/api/events', { email: 'michelle@shop.test', name: 'signed_up' })).json()).toMatchObject({ goalsCompleted: 0 });
+    expect(goalAt()).toBe(first);
+
+    expect((await s.api('POST', '/api/events', { email: 'nope', name: 'signed_up' })).status).toBe(400);
+  });
+
+  it('does not count an event later than withinDays after the send, nor one for a message never sent', async () => {
+    const { recipient } = await michelleClicked(s, { goal: { event: 'paid', withinDays: 2 } });
+    const db = (s.ctx.store as unknown as { db: import('better-sqlite3').Database }).db;
+    db.prepare('UPDATE recipients SET sent_at = ? WHERE id = ?').run(Date.now() - 3 * 86_400_000, recipient.id);
+    expect(await (await s.api('POST', '/api/events', { email: 'michelle@shop.test', name: 'paid' })).json()).toMatchObject({ goalsCompleted: 0 });
+
+    db.prepare('UPDATE recipients SET sent_at = NULL WHERE id = ?').run(recipient.id);
+    expect(await (await s.api('POST', '/api/events', { email: 'michelle@shop.test', name: 'paid' })).json()).toMatchObject({ goalsCompleted: 0 });
+
+    db.prepare('UPDATE recipients SET sent_at = ? WHERE id = ?').run(Date.now() - 1 * 86_400_000, recipient.id);
+    expect(await (await s.api('POST', '/api/events', { email: 'michelle@shop.test', name: 'paid' })).json()).toMatchObject({ goalsCompleted: 1 });
+  });
+
+  it('counts Clicktrail("track") from the widget for the identified visitor, not for an anonymous one', async () => {
+    const { cookie, recipient } = await michelleClicked(s, { goal: { event: 'added_to_cart', withinDays: 7 } });
+    const anonymous = await boot(s);
+    const a = await widgetCall(s, 'POST', '/messenger/events', { session: anonymous.session, body: { name: 'added_to_cart' } });
+    expect(await a.json()).toEqual({ recorded: false, goalsCompleted: 0 });
+    const lead = await boot(s, { identity: cookie });
+    const b = await widgetCall(s, 'POST', '/messenger/events', { session: lead.session, body: { name: 'added_to_cart' } });
+    expect(b.status).toBe(202);
+    expect(await b.json()).toEqual({ recorded: true, goalsCompleted: 1 });
+    const people = await s.api('GET', `/api/messages/${recipient.messageId}/people`);
+    if (people.status === 200) {
+      // The lead's per-person stats read the column this sets.
+      expect(((await people.json()) as { goalAt: string | null }[])[0]!.goalAt).not.toBeNull();
+    }
+  });
+});
+
+describe('migration 3', () => {
+  it('upgrades a v2 database: settings kept, identity and webhook secrets made once', async () => {
+    const path = `${s.dir}/old.db`;
+    const v2 = openDatabase(path, 2);
+    v2.prepare(`INSERT INTO settings (id, data) VALUES (1, '{"clickTracking":false}')`).run();
+    v2.close();
+    const upgraded = new SqliteStore(path);
+    const settings = await upgraded.getSettings();
+    expect(settings).toMatchObject({ clickTracking: false, identitySecret: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(settings.webhookSecret).not.toBe(settings.identitySecret);
+    await upgraded.close();
+    const reopened = new SqliteStore(path);
+    expect((await reopened.getSettings()).identitySecret).toBe(settings.identitySecret);
+    await reopened.close();
+  });
+});

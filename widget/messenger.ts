@@ -1,0 +1,247 @@
+import { IDENTITY_COOKIE } from '../api/identity.ts';
+import type { MessengerBootBody } from '../api/schemas.ts';
+import type { ConversationMessage } from '../api/types.ts';
+import { HttpError, isFinal, MessengerApi } from './api.ts';
+import { LiveStream } from './live.ts';
+import { Persist } from './persist.ts';
+import {
+  acknowledge,
+  addMessage,
+  adoptConversation,
+  initialState,
+  lastMessageId,
+  mergeConversations,
+  type WidgetState,
+} from './state.ts';
+
+export type VerifiedUser = NonNullable<MessengerBootBody['user']>;
+
+function readCookie(name: string): string | undefined {
+  for (const part of document.cookie.split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return decodeURIComponent(v.join('='));
+  }
+  return undefined;
+}
+
+const randomId = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** The widget's behaviour: boot, send through the outbox, receive live, track. The UI only renders `state`. */
+export class Messenger {
+  state: WidgetState = initialState;
+  private readonly listeners = new Set<() => void>();
+  private readonly api: MessengerApi;
+  private readonly persist: Persist;
+  private user: VerifiedUser | undefined;
+  private streamToken = '';
+  private live: LiveStream | null = null;
+  private flushing = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private bootRetry: ReturnType<typeof setTimeout> | undefined;
+  private retryMs = 1000;
+
+  constructor(server: string) {
+    this.api = new MessengerApi(server);
+    this.persist = new Persist(server);
+    addEventListener('online', () => void this.flush());
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private set(patch: Partial<WidgetState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const l of this.listeners) l();
+  }
+
+  private save(): void {
+    const { pending, conversations, currentId } = this.state;
+    void this.persist.set('pending', pending);
+    void this.persist.set('conversations', conversations);
+    void this.persist.set('currentId', currentId);
+  }
+
+  /** Boots (again), with a verified user when given; shows what IndexedDB kept right away. */
+  async boot(user?: VerifiedUser): Promise<void> {
+    clearTimeout(this.bootRetry);
+    if (user) this.user = user;
+    if (!this.state.booted) {
+      const [pending, conversations, currentId] = await Promise.all([
+        this.persist.get('pending'),
+        this.persist.get('conversations'),
+        this.persist.get('currentId'),
+      ]);
+      this.set({ pending: pending ?? [], conversations: conversations ?? [], currentId: currentId ?? null });
+    }
+    try {
+      await this.connect();
+    } catch (err) {
+      // The server is unreachable or refusing: what IndexedDB kept stays shown; try again later.
+      this.bootRetry = setTimeout(() => void this.boot().catch(() => {}), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, 30_000);
+      throw err;
+    }
+    void this.flush();
+    // A new identity changes what the visitor may see: the stream must be reopened with it.
+    if (this.live && user) {
+      this.live.stop();
+      this.live = null;
+    }
+    if (!this.live) {
+      this.live = new LiveStream(
+        async () => {
+          if (!this.streamToken) await this.connect();
+          const url = this.api.streamUrl(this.streamToken, lastMessageId(this.state.conversations));
+          this.streamToken = ''; // single use: a later reconnect boots for a fresh one
+          return url;
+        },
+        (m) => void this.received(m),
+      );
+      void this.live.start();
+    }
+  }
+
+  private async connect(): Promise<void> {
+    this.api.session ??= (await this.persist.get('session')) ?? null;
+    const body: MessengerBootBody = { url: location.href };
+    if (document.referrer) body.referrer = document.referrer;
+    if (this.api.session) body.session = this.api.session;
+    const identity = readCookie(IDENTITY_COOKIE);
+    if (identity) body.identity = identity;
+    if (this.user) body.user = this.user;
+    let result;
+    try {
+      result = await this.api.boot(body);
+    } catch (err) {
+      if (!(err instanceof HttpError && err.status === 403 && this.user)) throw err;
+      // A wrong userHash: say so to the developer, and go on as whoever else the visitor is.
+      console.error(`[clicktrail] identify refused: ${err.message}`);
+      this.user = undefined;
+      delete body.user;
+      result = await this.api.boot(body);
+    }
+    if (result.session) {
+      this.api.session = result.session;
+      await this.persist.set('session', result.session);
+    }
+    this.streamToken = result.streamToken;
+    // Conversations kept locally but no longer visible (e.g. a verified user signed out) go.
+    const visible = new Set(result.conversations.map((c) => c.id));
+    const known = this.state.conversations.filter((c) => visible.has(c.id));
+    const conversations = mergeConversations(known, result.conversations);
+    const currentId = conversations.some((c) => c.id === this.state.currentId)
+      ? this.state.currentId
+      : (conversations[0]?.id ?? null);
+    this.set({ booted: true, greeting: result.greeting, intro: result.intro, conversations, currentId });
+    this.save();
+  }
+
+  private async received(m: ConversationMessage): Promise<void> {
+    let conversations = addMessage(this.state.conversations, m);
+    if (!conversations) {
+      const conversation = await this.api.conversation(m.conversationId).catch(() => null);
+      if (!conversation) return;
+      conversations = mergeConversations(this.state.conversations, [conversation]);
+    }
+    this.set({ conversations });
+    this.save();
+  }
+
+  /** Queues a message (kept in IndexedDB) and sends what is waiting. */
+  send(body: string): void {
+    const text = body.trim();
+    if (!text) return;
+    const pending = [
+      ...this.state.pending,
+      { clientId: randomId(), conversationId: this.state.currentId, body: text, at: new Date().toISOString() },
+    ];
+    this.set({ pending, view: 'thread' });
+    this.save();
+    void this.flush();
+  }
+
+  /** Sends the outbox in order, one at a time; stops at the first network failure and retries later. */
+  private async flush(): Promise<void> {
+    if (this.flushing || !this.api.session) return;
+    this.flushing = true;
+    clearTimeout(this.retryTimer);
+    try {
+      for (let next = this.nextToSend(); next; next = this.nextToSend()) {
+        try {
+          if (next.conversationId === null) {
+            const created = await this.api.start({ body: next.body, clientId: next.clientId, pageUrl: location.href });
+            this.set({
+              conversations: mergeConversations(this.state.conversations, [created]),
+              pending: adoptConversation(acknowledge(this.state.pending, next.clientId), created.id),
+              currentId: this.state.currentId === null ? created.id : this.state.currentId,
+            });
+          } else {
+            const message = await this.api.send(next.conversationId, { body: next.body, clientId: next.clientId });
+            this.set({
+              conversations: addMessage(this.state.conversations, message) ?? this.state.conversations,
+              pending: acknowledge(this.state.pending, next.clientId),
+            });
+          }
+          this.set({ online: true });
+          this.retryMs = 1000;
+        } catch (err) {
+          if (!isFinal(err)) {
+            if (err instanceof HttpError && err.status === 401) await this.connect().catch(() => {});
+            this.set({ online: err instanceof HttpError });
+            this.retryTimer = setTimeout(() => void this.flush(), this.retryMs);
+            this.retryMs = Math.min(this.retryMs * 2, 30_000);
+            return;
+          }
+          const clientId = next.clientId;
+          const error = (err as Error).message;
+          this.set({ pending: this.state.pending.map((p) => (p.clientId === clientId ? { ...p, error } : p)) });
+        } finally {
+          this.save();
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private nextToSend() {
+    return this.state.pending.find((p) => !p.error);
+  }
+
+  /** Drops a message the server refused for good. */
+  discard(clientId: string): void {
+    this.set({ pending: acknowledge(this.state.pending, clientId) });
+    this.save();
+  }
+
+  async track(name: string): Promise<void> {
+    await this.api.track(name).catch((err) => console.error(`[clicktrail] track "${name}" failed: ${err.message}`));
+  }
+
+  /** A single-page site moved to another page. */
+  async page(): Promise<void> {
+    await this.api.visit(location.href, document.referrer || undefined).catch(() => {});
+  }
+
+  /** Forgets this browser's session (the site's sign-out): the next visitor starts fresh. */
+  async shutdown(): Promise<void> {
+    this.user = undefined;
+    this.api.session = null;
+    this.live?.stop();
+    this.live = null;
+    await this.persist.clear();
+    this.set({ ...initialState, open: this.state.open });
+    await this.boot();
+  }
+
+  setOpen(open: boolean): void {
+    this.set({ open });
+  }
+
+  show(view: WidgetState['view'], currentId: number | null = this.state.currentId): void {
+    this.set({ view, currentId });
+    this.save();
+  }
+}

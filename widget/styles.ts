@@ -1,0 +1,49 @@
+/**
+ * Inside the shadow root. The host page's CSS can't reach in, but it can still set the
+ * host element's inherited properties and the root font size: so the host is reset with
+ * !important (which beats page styles from inside a shadow root) and sizes are in px, never rem.
+ */
+export const css = `
+:host { all: initial !important; position: fixed !important; z-index: 2147483000 !important; right: 0 !important; bottom: 0 !important; display: block !important; width: 0 !important; height: 0 !important; }
+* { box-sizing: border-box; }
+.root { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Color Emoji", sans-serif; color: #1f2330; -webkit-font-smoothing: antialiased; }
+button, textarea { font: inherit; color: inherit; }
+button { cursor: pointer; }
+:focus-visible { outline: 3px solid #9aa4ff; outline-offset: 2px; }
+.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.launcher { position: fixed; right: 20px; bottom: 20px; width: 56px; height: 56px; border: 0; border-radius: 50%; background: #4338ca; color: #fff; box-shadow: 0 6px 20px rgba(30, 27, 75, .35); display: grid; place-items: center; padding: 0; }
+.launcher:hover { background: #3730a3; }
+.launcher svg { width: 26px; height: 26px; fill: currentColor; }
+.panel { position: fixed; right: 20px; bottom: 88px; width: 370px; height: min(600px, calc(100vh - 112px)); display: flex; flex-direction: column; background: #fff; border-radius: 16px; overflow: hidden; box-shadow: 0 12px 48px rgba(15, 23, 42, .28); }
+@media (max-width: 480px) {
+  .panel { right: 8px; left: 8px; bottom: 80px; width: auto; height: calc(100vh - 96px); }
+  .launcher { right: 12px; bottom: 12px; }
+}
+.head { position: relative; padding: 20px 52px 18px 20px; background: linear-gradient(135deg, #4338ca, #6d28d9); color: #fff; }
+.head h2 { margin: 0 0 4px; font-size: 22px; line-height: 1.25; font-weight: 700; }
+.head p { margin: 0; font-size: 14px; opacity: .9; }
+.close { position: absolute; top: 12px; right: 12px; width: 32px; height: 32px; border: 0; border-radius: 8px; background: transparent; color: #fff; font-size: 22px; line-height: 1; }
+.close:hover { background: rgba(255, 255, 255, .15); }
+.bar { display: flex; justify-content: space-between; gap: 8px; padding: 8px 12px; border-bottom: 1px solid #eceef3; background: #fafbff; }
+.link { border: 0; background: none; color: #4338ca; padding: 4px 6px; border-radius: 6px; font-weight: 600; font-size: 13px; }
+.link:hover { background: #eef0ff; }
+.thread { flex: 1; overflow-y: auto; margin: 0; padding: 16px 14px; list-style: none; display: flex; flex-direction: column; gap: 8px; background: #f7f8fb; }
+.empty { margin: auto; color: #6b7080; text-align: center; padding: 0 24px; }
+.msg { max-width: 82%; padding: 9px 13px; border-radius: 16px; white-space: pre-wrap; overflow-wrap: anywhere; }
+.msg.team { align-self: flex-start; background: #fff; border: 1px solid #e6e8f0; border-bottom-left-radius: 4px; }
+.msg.visitor { align-self: flex-end; background: #4338ca; color: #fff; border-bottom-right-radius: 4px; }
+.msg.sending { opacity: .7; }
+.msg.failed { background: #fde8e8; color: #8a1c1c; }
+.meta { display: block; margin-top: 2px; font-size: 11px; opacity: .75; }
+.list { flex: 1; overflow-y: auto; margin: 0; padding: 8px; list-style: none; }
+.list button { width: 100%; text-align: left; border: 0; background: #fff; padding: 10px 12px; border-radius: 10px; display: block; }
+.list button:hover { background: #f1f2f8; }
+.list small { display: block; color: #6b7080; }
+.composer { display: flex; gap: 8px; align-items: flex-end; padding: 10px 12px; border-top: 1px solid #eceef3; background: #fff; }
+.composer textarea { flex: 1; resize: none; border: 1px solid #d6d9e4; border-radius: 12px; padding: 9px 12px; min-height: 40px; max-height: 120px; background: #fff; line-height: 1.4; }
+.composer textarea:focus { border-color: #6366f1; outline: none; box-shadow: 0 0 0 3px rgba(99, 102, 241, .25); }
+.send { flex: none; width: 40px; height: 40px; border: 0; border-radius: 50%; background: #4338ca; color: #fff; display: grid; place-items: center; padding: 0; }
+.send:disabled { background: #c7c9d9; cursor: default; }
+.send svg { width: 18px; height: 18px; fill: currentColor; }
+.status { padding: 4px 14px; font-size: 12px; color: #8a5a00; background: #fff8e6; }
+`;
