@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../server/config/config.ts';
@@ -19,7 +19,7 @@ const ENV = { CLICKTRAIL_ADMIN_TOKEN: 'bench', CLICKTRAIL_SECRET: 'bench-secret'
 
 /** A sent message with two links (two, so no recipient's clicks look like a scanner's burst) and its click paths. */
 export async function prepare(dir: string): Promise<{ paths: string[]; cookie: string }> {
-  const ctx = buildContext(loadConfig({ ...ENV, CLICKTRAIL_DB: join(dir, 'ct.db') }));
+  const ctx = buildContext(loadConfig({ ...ENV, CLICKTRAIL_DB: join(dir, 'ct.db') }), 'inline');
   const m = await ctx.store.createMessage({
     subject: 'Bench',
     html: 'x',
@@ -43,6 +43,28 @@ export async function prepare(dir: string): Promise<{ paths: string[]; cookie: s
   return { paths, cookie };
 }
 
+/** CPU time (ms) a process, or only its main thread, has used so far: Linux only, else null. */
+function cpuMs(pid: number, mainThreadOnly: boolean): number | null {
+  try {
+    const fields = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in USER_HZ (100/s)
+  } catch {
+    return null;
+  }
+}
+
+/** The load, and the server's CPU per request during it (main thread, and whole process with the click writer). */
+async function measured(pid: number, port: number, paths: string[]) {
+  const before = [cpuMs(pid, true), cpuMs(pid, false)];
+  const result = await load(port, paths);
+  const after = [cpuMs(pid, true), cpuMs(pid, false)];
+  const perRequest = (i: number) =>
+    before[i] == null || after[i] == null ? null : ((after[i]! - before[i]!) * 1000) / result.requests.total;
+  return { result, mainUs: perRequest(0), processUs: perRequest(1) };
+}
+
+const us = (n: number | null) => (n == null ? 'n/a' : `${n.toFixed(0)} µs`);
+
 function load(port: number, paths: string[]): Promise<autocannon.Result> {
   let i = 0;
   return new Promise((resolve, reject) =>
@@ -59,7 +81,7 @@ function load(port: number, paths: string[]): Promise<autocannon.Result> {
   );
 }
 
-async function startBare(cookie: string): Promise<{ port: number; stop: () => void }> {
+async function startBare(cookie: string): Promise<{ pid: number; port: number; stop: () => void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'bare-redirect-server.ts')], {
     env: { ...process.env, COOKIE: cookie, LOCATION: 'https://www.shop.test/p0?src=mail' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -70,7 +92,7 @@ async function startBare(cookie: string): Promise<{ port: number; stop: () => vo
       if (m) resolve(Number(m[1]));
     }),
   );
-  return { port, stop: () => child.kill('SIGTERM') };
+  return { pid: child.pid!, port, stop: () => child.kill('SIGTERM') };
 }
 
 /** How many clicks a second the store itself commits, in batches like the recorder's. */
@@ -108,7 +130,7 @@ export async function run(): Promise<void> {
 
     const bare = await startBare(cookie);
     await load(bare.port, paths.slice(0, 1000)); // warm-up
-    const baseline = await load(bare.port, paths);
+    const { result: baseline, mainUs: bareUs } = await measured(bare.pid, bare.port, paths);
     bare.stop();
 
     const server = await startChildServer({ ...ENV, CLICKTRAIL_DB: join(dir, 'ct.db') });
@@ -121,7 +143,7 @@ export async function run(): Promise<void> {
     const queueSamples: number[] = [];
     const sampler = setInterval(() => void health().then((h) => queueSamples.push(h.queued)), 1000);
     const t0 = performance.now();
-    const ours = await load(server.port, paths);
+    const { result: ours, mainUs, processUs } = await measured(server.child.pid!, server.port, paths);
     const seconds = (performance.now() - t0) / 1000;
     clearInterval(sampler);
     const after = await health();
@@ -133,6 +155,7 @@ export async function run(): Promise<void> {
     console.log(`  bare node:http 302:  ${Math.round(baseline.requests.average)} req/s  p50 ${ms(baseline.latency.p50)}  p99 ${ms(baseline.latency.p99)}`);
     console.log(`  clicktrail:          ${Math.round(ours.requests.average)} req/s  p50 ${ms(ours.latency.p50)}  p99 ${ms(ours.latency.p99)}  (non-2xx/3xx: ${ours.non2xx - ours['3xx']})`);
     console.log(`  throughput ratio:    ${ratio.toFixed(2)} (goal ≥ 0.75)   p99 ratio: ${(ours.latency.p99 / baseline.latency.p99).toFixed(2)} (goal ≤ 2)`);
+    console.log(`  server CPU/request:  bare ${us(bareUs)}; clicktrail ${us(mainUs)} on the event loop, ${us(processUs)} with the click writer thread`);
     console.log(`  clicks recorded:     ${Math.round((after.written - before.written) / seconds)} /s during the run; queue sampled each second: [${queueSamples.join(', ')}], dropped ${after.dropped}`);
     console.log(`  store capacity:      ${Math.round(await storeCapacity(dir))} clicks/s committed in batches of 500 (goal ≥ 20,000)`);
   } finally {

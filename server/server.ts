@@ -8,6 +8,7 @@ import { createMessenger } from './messenger/messenger.ts';
 import { SqliteStore } from './store/sqlite.ts';
 import { Keyring } from './tokens/tokens.ts';
 import { SqliteTrackingStore } from './tracking/sqlite-store.ts';
+import { WorkerTrackingStore } from './tracking/worker-store.ts';
 import { trackingListener } from './tracking/node-listener.ts';
 import { Tracking } from './tracking/tracking.ts';
 
@@ -19,7 +20,11 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export function buildContext(config: Config): AppContext {
+/**
+ * The server's parts. Clicks are written on a worker thread in the running server; `inline`
+ * writes them on this thread (tests of the app without a server, tools).
+ */
+export function buildContext(config: Config, clickWriter: 'worker' | 'inline' = 'worker'): AppContext {
   const store = new SqliteStore(config.dbPath);
   return {
     config,
@@ -27,12 +32,13 @@ export function buildContext(config: Config): AppContext {
     messenger: createMessenger(store.db, () => store.getSettings()),
     keys: new Keyring(config.secrets),
     mailer: createMailer(config),
-    tracking: new Tracking(new SqliteTrackingStore(config.dbPath)),
+    tracking: new Tracking(clickWriter === 'worker' ? new WorkerTrackingStore(config.dbPath) : new SqliteTrackingStore(config.dbPath)),
   };
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
   const ctx = buildContext(config);
+  await ctx.tracking.store.ready();
   const app = createApp(ctx);
   const hono = getRequestListener(app.fetch);
   const tracking = trackingListener(ctx);

@@ -35,7 +35,7 @@ export function mountOverlay({ doc, anchors, matches, heats, subjects, startedAt
   const win = doc.defaultView!;
   const host = doc.createElement('div');
   host.setAttribute('data-clicktrail-overlay', '');
-  host.style.cssText = 'all:initial;position:fixed;inset:0;pointer-events:none;z-index:2147483647';
+  host.style.cssText = 'all:initial;position:fixed;inset:0;pointer-events:none;z-index:2147483647;contain:strict';
   const shadow = host.attachShadow({ mode: 'open' });
   const style = doc.createElement('style');
   style.textContent = OVERLAY_CSS;

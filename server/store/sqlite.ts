@@ -57,7 +57,7 @@ interface LinkRow {
   honeypot: number;
 }
 
-interface RecipientRow {
+export interface RecipientRow {
   id: number;
   message_id: number;
   person_id: number;
@@ -82,7 +82,7 @@ function toLink(row: LinkRow): LinkPlacement {
   return link;
 }
 
-function toRecipient(row: RecipientRow): RecipientRecord {
+export function toRecipient(row: RecipientRow): RecipientRecord {
   return {
     id: row.id,
     messageId: row.message_id,

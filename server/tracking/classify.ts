@@ -24,11 +24,23 @@ function requestReason(s: HitSignals): BotReason | null {
   return null;
 }
 
+// isbot's pattern is long and the same few agents click most links: remember its verdicts.
+const botAgents = new Map<string, boolean>();
+function isBotAgent(userAgent: string): boolean {
+  let verdict = botAgents.get(userAgent);
+  if (verdict === undefined) {
+    verdict = !userAgent || isbot(userAgent);
+    if (botAgents.size >= 10_000) botAgents.clear();
+    botAgents.set(userAgent, verdict);
+  }
+  return verdict;
+}
+
 const tooSoon = (s: HitSignals) => s.sentAt !== null && s.at - s.sentAt < s.scannerWindowMs;
 
 /** A click's verdict from the request alone (the recipient's recent history is judged by RecentHits). */
 export function clickReason(s: HitSignals): BotReason | null {
-  return requestReason(s) ?? (!s.userAgent || isbot(s.userAgent) ? 'bot-ua' : null) ?? (tooSoon(s) ? 'too-soon' : null);
+  return requestReason(s) ?? (isBotAgent(s.userAgent) ? 'bot-ua' : null) ?? (tooSoon(s) ? 'too-soon' : null);
 }
 
 export function openReason(s: HitSignals): BotReason | null {
@@ -37,6 +49,6 @@ export function openReason(s: HitSignals): BotReason | null {
   // Mail Privacy Protection preloads every image, read or not, with a bare "Mozilla/5.0".
   if (s.userAgent === 'Mozilla/5.0' || isAppleNetwork(s.ip)) return 'apple-mpp';
   if (OPENING_PROXIES.test(s.userAgent)) return null;
-  if (!s.userAgent || isbot(s.userAgent)) return 'bot-ua';
+  if (isBotAgent(s.userAgent)) return 'bot-ua';
   return tooSoon(s) ? 'too-soon' : null;
 }

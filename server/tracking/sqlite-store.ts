@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Counts, PersonStats } from '../../api/types.ts';
-import { openDatabase } from '../store/sqlite.ts';
+import { openDatabase, toRecipient, type RecipientRow } from '../store/sqlite.ts';
 import type { LinkTarget, RecipientTarget, TrackingStore, TrackingWrite } from './store.ts';
 
 const HOUR = 3_600_000;
@@ -39,7 +39,7 @@ export class SqliteTrackingStore implements TrackingStore {
            (SELECT count(*) FROM links m WHERE m.message_id = l.message_id AND m.tracked = 1 AND m.honeypot = 0) AS tracked_links
          FROM links l WHERE id = ?`,
       ),
-      recipient: p('SELECT id, message_id, person_id, email, name, attributes, sent_at FROM recipients WHERE id = ?'),
+      recipient: p('SELECT * FROM recipients WHERE id = ?'),
       insertClick: p(
         'INSERT INTO clicks (link_id, recipient_id, message_id, at, bot_reason, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -119,19 +119,8 @@ export class SqliteTrackingStore implements TrackingStore {
   }
 
   async getRecipient(id: number): Promise<RecipientTarget | null> {
-    const row = this.s.recipient.get(id) as
-      | { id: number; message_id: number; person_id: number; email: string; name: string | null; attributes: string; sent_at: number | null }
-      | undefined;
-    if (!row) return null;
-    return {
-      id: row.id,
-      messageId: row.message_id,
-      personId: row.person_id,
-      email: row.email,
-      name: row.name,
-      attributes: JSON.parse(row.attributes),
-      sentAt: row.sent_at,
-    };
+    const row = this.s.recipient.get(id) as RecipientRow | undefined;
+    return row ? toRecipient(row) : null;
   }
 
   async write(batch: TrackingWrite[]): Promise<void> {
@@ -263,6 +252,8 @@ export class SqliteTrackingStore implements TrackingStore {
   async headlines(messageIds: number[]) {
     return new Map(messageIds.map((id) => [id, this.counts(id)]));
   }
+
+  async ready(): Promise<void> {}
 
   async close(): Promise<void> {
     this.db.close();

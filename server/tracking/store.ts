@@ -1,4 +1,5 @@
 import type { BotReason, MessageStats, MessageSummary, PersonStats } from '../../api/types.ts';
+import type { RecipientRecord } from '../store/store.ts';
 
 /** What the redirect needs to know about a link, cached in memory in front of the store. */
 export interface LinkTarget {
@@ -12,15 +13,7 @@ export interface LinkTarget {
 }
 
 /** What the redirect needs to know about a recipient. */
-export interface RecipientTarget {
-  id: number;
-  messageId: number;
-  personId: number;
-  email: string;
-  name: string | null;
-  attributes: Record<string, string | number | boolean | null>;
-  sentAt: number | null;
-}
+export type RecipientTarget = Pick<RecipientRecord, 'id' | 'messageId' | 'personId' | 'email' | 'name' | 'attributes' | 'sentAt'>;
 
 interface HitBase {
   recipientId: number;
@@ -49,5 +42,7 @@ export interface TrackingStore {
   messageStats(messageId: number): Promise<Omit<MessageStats, 'recipients' | 'sent' | 'goal'> & { goalCompleted: number }>;
   people(messageId: number): Promise<PersonStats[]>;
   headlines(messageIds: number[]): Promise<Map<number, Pick<MessageSummary, 'opens' | 'clicks'>>>;
+  /** Resolves once writes can go through (a writer thread has started). */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }

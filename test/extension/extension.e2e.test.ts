@@ -293,9 +293,21 @@ describe('the extension against a real server', () => {
     await overlayTab(page.url());
     const host = page.locator('[data-clicktrail-overlay]');
     await expect.poll(() => host.getAttribute('data-links')).toBe('200');
-    const ms = Number(await host.getAttribute('data-paint-ms'));
-    console.log(`[overlay] painted 200 links in ${ms.toFixed(1)} ms after the stats arrived (budget 100 ms)`);
-    expect(ms).toBeGreaterThan(0);
+    // The first paint, then four more (the script removes a painted overlay and paints again): this
+    // machine is shared, so one figure alone says little.
+    const figures = [Number(await host.getAttribute('data-paint-ms'))];
+    for (let i = 0; i < 4; i++) {
+      await overlayTab(page.url());
+      await expect.poll(() => host.count()).toBe(0);
+      await overlayTab(page.url());
+      await expect.poll(() => host.getAttribute('data-links')).toBe('200');
+      figures.push(Number(await host.getAttribute('data-paint-ms')));
+    }
+    const median = [...figures].sort((a, b) => a - b)[2]!;
+    console.log(
+      `[overlay] painted 200 links after the stats arrived: first ${figures[0]!.toFixed(1)} ms, median of 5 ${median.toFixed(1)} ms (budget 100 ms)`,
+    );
+    expect(figures.every((ms) => ms > 0)).toBe(true);
     await page.close();
   });
 });

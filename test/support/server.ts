@@ -43,7 +43,7 @@ export function testServer(env: Record<string, string> = {}, dir = tempDir()): T
     CLICKTRAIL_PUBLIC_URL: 'http://links.shop.test',
     ...env,
   });
-  const ctx = buildContext(config);
+  const ctx = buildContext(config, 'inline');
   const app = createApp(ctx);
   return {
     dir,
@@ -63,6 +63,7 @@ export function testServer(env: Record<string, string> = {}, dir = tempDir()): T
       );
     },
     async close() {
+      ctx.messenger.close();
       ctx.mailer.close();
       await ctx.tracking.close();
       await ctx.store.close();
