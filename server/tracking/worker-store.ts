@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { SqliteTrackingStore } from './sqlite-store.ts';
-import type { TrackingStore, TrackingWrite } from './store.ts';
+import type { TrackingWrite } from './store.ts';
 import type { WriterReply, WriterRequest } from './write-worker.ts';
 
 // The worker runs TypeScript too: it registers tsx first, whatever started this process.

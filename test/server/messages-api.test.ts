@@ -1,18 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'parse5';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LinkPlacement, MessageCreated } from '../../api/types.ts';
 import { clickToken, openToken } from '../../server/tokens/tokens.ts';
-import { fixtureTemplates, removeDir, testServer, trackedUrls, type TestServer } from '../support/server.ts';
+import { fixtureTemplates, trackedUrls, useTestServer, type TestServer } from '../support/server.ts';
 
 let s: TestServer;
-beforeEach(() => {
-  s = testServer();
-});
-afterEach(async () => {
-  await s.close();
-  removeDir(s.dir);
+useTestServer((server) => {
+  s = server;
 });
 
 /** Every <a href> of a document, read with parse5's plain tree (independently of the rewriter). */

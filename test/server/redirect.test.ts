@@ -1,18 +1,14 @@
 import { createServer, request, type Server } from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getRequestListener } from '@hono/node-server';
 import { trackingListener } from '../../server/tracking/node-listener.ts';
 import { clickToken, Keyring } from '../../server/tokens/tokens.ts';
-import { removeDir, testServer, type TestServer } from '../support/server.ts';
+import { useTestServer, type TestServer } from '../support/server.ts';
 import { db, hit, sendMessage } from '../support/tracking.ts';
 
 let s: TestServer;
-beforeEach(() => {
-  s = testServer();
-});
-afterEach(async () => {
-  await s.close();
-  removeDir(s.dir);
+useTestServer((server) => {
+  s = server;
 });
 
 const clickCount = () => (db(s).prepare('SELECT count(*) AS n FROM clicks').get() as { n: number }).n;

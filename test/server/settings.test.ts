@@ -1,14 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MessageCreated } from '../../api/types.ts';
-import { removeDir, testServer, trackedUrls, type TestServer } from '../support/server.ts';
+import { trackedUrls, useTestServer, type TestServer } from '../support/server.ts';
 
 let s: TestServer;
-beforeEach(() => {
-  s = testServer();
-});
-afterEach(async () => {
-  await s.close();
-  removeDir(s.dir);
+useTestServer((server) => {
+  s = server;
 });
 
 const HTML = '<a href="https://www.shop.test/p">shop</a> <a href="https://app.shop.test/open">app</a>';

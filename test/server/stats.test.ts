@@ -1,15 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MessageStats, MessageSummary, PersonStats } from '../../api/types.ts';
-import { removeDir, testServer, type TestServer } from '../support/server.ts';
+import { useTestServer, type TestServer } from '../support/server.ts';
 import { db, hit, sendMessage } from '../support/tracking.ts';
 
 let s: TestServer;
-beforeEach(() => {
-  s = testServer();
-});
-afterEach(async () => {
-  await s.close();
-  removeDir(s.dir);
+useTestServer((server) => {
+  s = server;
 });
 
 const HTML = `<html><body>

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { Hono } from 'hono';
+import { afterEach, beforeEach } from 'vitest';
 import { createApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config/config.ts';
 import type { AppContext } from '../../server/context.ts';
@@ -69,6 +70,19 @@ export function testServer(env: Record<string, string> = {}, dir = tempDir()): T
       await ctx.store.close();
     },
   };
+}
+
+/** Gives each test of the file a fresh server (through `use`), then closes it and removes its folder. */
+export function useTestServer(use: (s: TestServer) => void | Promise<void>, env: Record<string, string> = {}): void {
+  let current: TestServer;
+  beforeEach(async () => {
+    current = testServer(env);
+    await use(current);
+  });
+  afterEach(async () => {
+    await current.close();
+    removeDir(current.dir);
+  });
 }
 
 export function removeDir(dir: string): void {

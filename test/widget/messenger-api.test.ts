@@ -1,21 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Conversation, ConversationMessage, ConversationSummary, WidgetConversation } from '../../api/types.ts';
 import { userHash } from '../../server/messenger/identify.ts';
 import { LIMITS } from '../../server/messenger/rate-limit.ts';
 import { openDatabase, SqliteStore } from '../../server/store/sqlite.ts';
 import { identityToken, Keyring } from '../../server/tokens/tokens.ts';
-import { removeDir, testServer, type TestServer } from '../support/server.ts';
+import { useTestServer, type TestServer } from '../support/server.ts';
 import { allowSite, boot, michelleClicked, SITE, widgetCall } from './support.ts';
 
 let s: TestServer;
-beforeEach(async () => {
-  s = testServer();
-  await allowSite(s);
-});
-afterEach(async () => {
-  s.ctx.messenger.close();
-  await s.close();
-  removeDir(s.dir);
+useTestServer(async (server) => {
+  s = server;
+  await allowSite(server);
 });
 
 const error = async (res: Response) => ((await res.json()) as { error: string }).error;

@@ -1,19 +1,14 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConversationMessage, TeamEvent, WidgetConversation } from '../../api/types.ts';
-import { removeDir, testServer, type TestServer } from '../support/server.ts';
+import { useTestServer, type TestServer } from '../support/server.ts';
 import { allowSite, boot, michelleClicked, SITE, sseReader, widgetCall } from './support.ts';
 
 let s: TestServer;
-beforeEach(async () => {
-  s = testServer();
-  await allowSite(s);
-});
-afterEach(async () => {
-  s.ctx.messenger.close();
-  await s.close();
-  removeDir(s.dir);
+useTestServer(async (server) => {
+  s = server;
+  await allowSite(server);
 });
 
 const notifications = async (after = 0) =>

@@ -54,7 +54,7 @@ export function OverlayLayer(props: OverlayLayerProps) {
   );
 }
 
-function Legend({ visible, subjects, totals, links, onToggle, onClose }: OverlayLayerProps) {
+function Legend({ visible, subjects, totals, onToggle, onClose }: OverlayLayerProps) {
   return (
     <div class="legend" role="region" aria-label="Clicktrail heatmap legend">
       <header>
