@@ -10,6 +10,7 @@ import { HUMAN_UA, launchBrowser } from '../support/browser.ts';
 import { removeDir, tempDir, trackedUrls } from '../support/server.ts';
 import { ensureWidgetBuilt } from '../widget/built-widget.ts';
 import { sseReader } from '../widget/support.ts';
+import { adminApi } from '../support/admin-api.ts';
 
 /**
  * The walk of issue 4 in real Chromium: links.shop.test is the Clicktrail server (tracked
@@ -47,15 +48,7 @@ ${queued}</script>
 <body><h1>Shop</h1><p class="panel" id="page-panel">The page's own .panel</p></body></html>`;
 }
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${links.replace('links.shop.test', '127.0.0.1')}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (res.headers.get('content-type') ?? '').includes('json') ? ((await res.json()) as T) : ((await res.text()) as T);
-}
+const api = adminApi(() => links.replace('links.shop.test', '127.0.0.1'), ADMIN);
 
 /** A message sent to `email`, and the tracked link exactly as their email has it. */
 async function sendAndGetTrackedLink(email: string, name: string, path = '/beans'): Promise<{ url: string; messageId: number; linkId: number }> {

@@ -11,6 +11,7 @@ import { startServer, type RunningServer } from '../../server/server.ts';
 import { HUMAN_UA, launchWithExtension } from '../support/browser.ts';
 import { removeDir, trackedUrls } from '../support/server.ts';
 import { buildExtension, freePort, gmailWrap, pageServer, webmailPage } from './support.ts';
+import { adminApi } from '../support/admin-api.ts';
 
 /** Inside extension pages and the worker, where Chrome's promise-returning API is what the polyfill describes. */
 declare const chrome: import('webextension-polyfill').Browser;
@@ -29,15 +30,7 @@ let worker: Worker;
 let extensionId: string;
 const pages: Record<string, string> = {};
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${apiBase}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
+const api = adminApi(() => apiBase, TOKEN);
 
 /** A click through the real redirect, as a person's browser or a scanner makes it. */
 async function click(url: string, as: 'human' | 'bot-ua' | 'head'): Promise<Response> {

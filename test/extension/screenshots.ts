@@ -13,6 +13,7 @@ import { startServer } from '../../server/server.ts';
 import { HUMAN_UA, launchWithExtension } from '../support/browser.ts';
 import { FIXTURES, removeDir, trackedUrls } from '../support/server.ts';
 import { buildExtension, freePort, gmailWrap, pageServer, webmailPage } from './support.ts';
+import { adminApi } from '../support/admin-api.ts';
 
 const DOCS = join(import.meta.dirname, '../../docs');
 const TOKEN = 'screenshot-admin-token-0123';
@@ -56,15 +57,7 @@ const server = await startServer(
 const pages: Record<string, string> = {};
 const mail = await pageServer(pages);
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${apiBase}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
+const api = adminApi(() => apiBase, TOKEN);
 const preview = async (id: number, email: string) =>
   (await fetch(`${apiBase}/api/messages/${id}/preview?email=${email}`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
 const click = (url: string, ua = HUMAN_UA, method = 'GET') =>
