@@ -1,7 +1,7 @@
 import type { MessageRecord, RecipientRecord } from '../store/store.ts';
 import { renderHtml, renderText } from '../rewrite/render.ts';
-import { lookup, splitMergeTags } from '../rewrite/merge-tags.ts';
-import type { MergeValues, RenderHooks } from '../rewrite/template.ts';
+import { fillMergeTags } from '../rewrite/merge-tags.ts';
+import type { RenderHooks } from '../rewrite/template.ts';
 import { clickToken, openToken, type Keyring } from '../tokens/tokens.ts';
 
 /** Exactly what one recipient receives: merge tags filled, tracked links signed for them, the open pixel added. */
@@ -16,7 +16,7 @@ export function personalise(
     footerHtml: message.channel === 'email' ? emailFooter(message, recipient.id, ctx) : '',
   };
   return {
-    subject: fillPlain(message.subject, values),
+    subject: fillMergeTags(message.subject, values),
     html: renderHtml(message.compiled, values, hooks),
     text: renderText(message.compiled, values, hooks),
   };
@@ -33,11 +33,4 @@ function emailFooter(message: MessageRecord, recipientId: number, ctx: { keys: K
       : `<div style="display:none;max-height:0;overflow:hidden;mso-hide:all" aria-hidden="true"><a href="${ctx.publicUrl}/c/${clickToken.sign(ctx.keys, recipientId, message.honeypotLinkId)}" tabindex="-1">&#8203;</a></div>`;
   const pixel = `<img src="${ctx.publicUrl}/o/${openToken.sign(ctx.keys, recipientId)}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0">`;
   return honeypot + pixel;
-}
-
-/** A subject line is a few words: fill its merge tags as plain text, no template needed. */
-function fillPlain(s: string, values: MergeValues): string {
-  return splitMergeTags(s)
-    .map((part) => (typeof part === 'string' ? part : lookup(part.name, values) || part.fallback))
-    .join('');
 }

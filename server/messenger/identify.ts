@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { HTTPException } from 'hono/http-exception';
 import type { MessengerBootBody } from '../../api/schemas.ts';
 import type { PersonRef, Settings } from '../../api/types.ts';
-import { lookup, splitMergeTags } from '../rewrite/merge-tags.ts';
+import { fillMergeTags } from '../rewrite/merge-tags.ts';
 import { identityToken, type Keyring } from '../tokens/tokens.ts';
 import type { MessengerStore, VisitorIdentity } from './store.ts';
 
@@ -56,10 +56,7 @@ export function firstName(name: string | null): string | null {
 
 /** The greeting setting with its merge tags filled from the first name only: nothing else about the person reaches the page. */
 export function renderGreeting(template: string, first: string | null): string {
-  const values = { email: '', name: first, attributes: {} };
-  return splitMergeTags(template)
-    .map((part) => (typeof part === 'string' ? part : lookup(part.name, values) || part.fallback))
-    .join('')
+  return fillMergeTags(template, { email: '', name: first, attributes: {} })
     .replace(/ {2,}/g, ' ')
     .trim();
 }

@@ -68,3 +68,10 @@ const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
 export function escapeHtml(s: string): string {
   return /[&<>"']/.test(s) ? s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!) : s;
 }
+
+/** A short string (a subject, a greeting) with its merge tags filled as plain text: no compiled template needed. */
+export function fillMergeTags(s: string, values: MergeValues): string {
+  return splitMergeTags(s)
+    .map((part) => (typeof part === 'string' ? part : lookup(part.name, values) || part.fallback))
+    .join('');
+}
