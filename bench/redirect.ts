@@ -96,7 +96,7 @@ async function startBare(cookie: string): Promise<{ pid: number; port: number; s
   return { pid: child.pid!, port, stop: () => child.kill('SIGTERM') };
 }
 
-/** How many clicks a second the store itself commits, in batches like the recorder's. */
+/** How many clicks a second the store itself commits, in transactions of 500 like the journal's ingester makes under load. */
 async function storeCapacity(dir: string): Promise<number> {
   const store = new SqliteTrackingStore(join(dir, 'ct.db'));
   const link = (await store.getLink(1))!;
@@ -114,7 +114,7 @@ async function storeCapacity(dir: string): Promise<number> {
       ip: '127.0.0.0/24',
       userAgent: UA,
     }));
-    await store.write(batch);
+    store.commit(batch);
     written += batch.length;
   }
   const rate = written / ((performance.now() - t0) / 1000);

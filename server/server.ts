@@ -7,8 +7,6 @@ import { createMailer } from './delivery/mailer.ts';
 import { createMessenger } from './messenger/messenger.ts';
 import { SqliteStore } from './store/sqlite.ts';
 import { Keyring } from './tokens/tokens.ts';
-import { SqliteTrackingStore } from './tracking/sqlite-store.ts';
-import { WorkerTrackingStore } from './tracking/worker-store.ts';
 import { trackingListener } from './tracking/node-listener.ts';
 import { Tracking } from './tracking/tracking.ts';
 
@@ -32,13 +30,13 @@ export function buildContext(config: Config, clickWriter: 'worker' | 'inline' = 
     messenger: createMessenger(store.db, () => store.getSettings()),
     keys: new Keyring(config.secrets),
     mailer: createMailer(config),
-    tracking: new Tracking(clickWriter === 'worker' ? new WorkerTrackingStore(config.dbPath) : new SqliteTrackingStore(config.dbPath)),
+    tracking: new Tracking(config.dbPath, clickWriter),
   };
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
   const ctx = buildContext(config);
-  await ctx.tracking.store.ready();
+  await ctx.tracking.settle();
   const app = createApp(ctx);
   const hono = getRequestListener(app.fetch);
   const tracking = trackingListener(ctx);

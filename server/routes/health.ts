@@ -5,8 +5,7 @@ import type { AppContext } from '../context.ts';
 export function healthRoutes({ tracking }: AppContext): Hono {
   const app = new Hono();
   app.get('/', (c) => {
-    const { queued, written, dropped } = tracking.recorder;
-    return c.json({ clicks: { queued, written, dropped } });
+    return c.json({ clicks: tracking.counts });
   });
   return app;
 }

@@ -52,6 +52,7 @@ export function messageRoutes(ctx: AppContext): Hono {
   app.get('/', async (c) => {
     const limit = Math.min(Number(c.req.query('limit') ?? 50) || 50, 200);
     const messages = await store.listMessages(limit);
+    await ctx.tracking.settle();
     const headlines = await ctx.tracking.store.headlines(messages.map((m) => m.id));
     const list: MessageSummary[] = await Promise.all(
       messages.map(async (m) => ({

@@ -10,6 +10,7 @@ export function statsRoutes({ store, tracking }: AppContext): Hono {
   app.get('/:id/stats', async (c) => {
     const message = await store.getMessage(idParam(c));
     if (!message) throw notFound('message');
+    await tracking.settle();
     const [{ goalCompleted, ...stats }, counts] = await Promise.all([
       tracking.store.messageStats(message.id),
       store.countRecipients(message.id),
@@ -25,6 +26,7 @@ export function statsRoutes({ store, tracking }: AppContext): Hono {
   app.get('/:id/people', async (c) => {
     const message = await store.getMessage(idParam(c));
     if (!message) throw notFound('message');
+    await tracking.settle();
     return c.json(await tracking.store.people(message.id));
   });
 

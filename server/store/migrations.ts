@@ -185,4 +185,12 @@ export const migrations: string[] = [
     '$.webhookSecret', lower(hex(randomblob(32))))
   WHERE id = 1;
   `,
+  // 4: how far the click journal has been folded into the tables above
+  `
+  CREATE TABLE click_journal (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    segment INTEGER NOT NULL,
+    offset INTEGER NOT NULL
+  );
+  `,
 ];

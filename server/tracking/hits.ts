@@ -84,7 +84,7 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
     const history = tracking.recent.judge(recipient.id, { linkId: link.id, at, honeypot: link.honeypot }, link.messageTrackedLinks);
     const botReason = clickReason(hit) ?? history.reason;
 
-    const recorded = tracking.recorder.record({
+    const recorded = tracking.record({
       kind: 'click',
       linkId: link.id,
       recipientId: recipient.id,
@@ -94,7 +94,7 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
       ip: truncateIp(hit.ip),
       userAgent: hit.userAgent.slice(0, 512) || null,
     });
-    if (history.reclassify) void tracking.recorder.record({ kind: 'reclassify', recipientId: recipient.id, ...history.reclassify });
+    if (history.reclassify) void tracking.record({ kind: 'reclassify', recipientId: recipient.id, ...history.reclassify });
 
     const cookies: string[] = [];
     const identifies =
@@ -139,7 +139,7 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
     if (!recipient) return pixel(false);
     const settings = await store.getSettings();
     const hit = signals(req, at, recipient.sentAt, settings.scannerWindowSeconds);
-    await tracking.recorder.record({
+    await tracking.record({
       kind: 'open',
       recipientId: recipient.id,
       messageId: recipient.messageId,

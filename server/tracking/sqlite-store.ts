@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Counts, PersonStats } from '../../api/types.ts';
 import { openDatabase, toRecipient, type RecipientRow } from '../store/sqlite.ts';
-import type { LinkTarget, RecipientTarget, TrackingStore, TrackingWrite } from './store.ts';
+import type { JournalPosition, JournalTarget, LinkTarget, RecipientTarget, TrackingStore, TrackingWrite } from './store.ts';
 
 const HOUR = 3_600_000;
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
@@ -17,21 +17,32 @@ const bump = <K>(map: Map<K, Delta>, key: K): Delta => {
   return d;
 };
 
+/** The journal position in the database is not where this writer thought: someone else wrote it. */
+export class JournalMoved extends Error {}
+
 /**
  * Clicks and opens in SQLite, on a connection of its own that never waits for a lock:
- * a busy database makes write() throw at once, the recorder keeps the batch and retries,
- * and the redirect is not held up.
+ * a busy database makes commit() throw at once, and the journal's ingester tries again
+ * later (the hits are safe in the journal meanwhile).
  */
-export class SqliteTrackingStore implements TrackingStore {
+export class SqliteTrackingStore implements TrackingStore, JournalTarget {
   private readonly db: Database.Database;
   private readonly s;
-  /** Inserts the hits and moves the counters, in one transaction. */
-  private readonly writeBatch: (batch: TrackingWrite[]) => void;
+  readonly commit: JournalTarget['commit'];
 
   constructor(path: string) {
     this.db = openDatabase(path);
     this.db.pragma('busy_timeout = 0');
-    this.writeBatch = this.db.transaction((batch: TrackingWrite[]) => this.applyBatch(batch));
+    this.commit = this.db.transaction((batch: TrackingWrite[], journal?: { from: JournalPosition | null; to: JournalPosition }) => {
+      if (journal) {
+        const at = this.journalPosition();
+        if (at?.segment !== journal.from?.segment || at?.offset !== journal.from?.offset) {
+          throw new JournalMoved(`the click journal was at ${JSON.stringify(at)}, not ${JSON.stringify(journal.from)}`);
+        }
+        this.s.moveJournal.run(journal.to.segment, journal.to.offset);
+      }
+      this.applyBatch(batch);
+    });
     const p = (sql: string) => this.db.prepare(sql);
     this.s = {
       link: p(
@@ -84,6 +95,10 @@ export class SqliteTrackingStore implements TrackingStore {
         `INSERT INTO click_hours (message_id, hour, human, bot) VALUES (?, ?, ?, ?)
          ON CONFLICT (message_id, hour) DO UPDATE SET human = human + excluded.human, bot = bot + excluded.bot`,
       ),
+      journal: p('SELECT segment, offset FROM click_journal WHERE id = 1'),
+      moveJournal: p(
+        'INSERT INTO click_journal (id, segment, offset) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET segment = excluded.segment, offset = excluded.offset',
+      ),
       counts: p('SELECT * FROM message_counts WHERE message_id = ?'),
       links: p(
         `SELECT l.id, l.url, l.position, l.text, l.part, coalesce(c.total, 0) AS total, coalesce(c.uniq, 0) AS uniq, coalesce(c.bot, 0) AS bot
@@ -123,8 +138,8 @@ export class SqliteTrackingStore implements TrackingStore {
     return row ? toRecipient(row) : null;
   }
 
-  async write(batch: TrackingWrite[]): Promise<void> {
-    this.writeBatch(batch);
+  journalPosition(): JournalPosition | null {
+    return (this.s.journal.get() as JournalPosition | undefined) ?? null;
   }
 
   /** Per-link, per-message and per-hour deltas are summed over the batch and written once per key. */
@@ -252,8 +267,6 @@ export class SqliteTrackingStore implements TrackingStore {
   async headlines(messageIds: number[]) {
     return new Map(messageIds.map((id) => [id, this.counts(id)]));
   }
-
-  async ready(): Promise<void> {}
 
   async close(): Promise<void> {
     this.db.close();

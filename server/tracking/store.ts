@@ -26,23 +26,36 @@ interface HitBase {
   userAgent: string | null;
 }
 
-/** One thing to write, in order, in the next group commit. */
+/** One thing to write, in journal order. */
 export type TrackingWrite =
   | ({ kind: 'click'; linkId: number } & HitBase)
   | ({ kind: 'open' } & HitBase)
   /** Human clicks of a recipient in [from, to] turn out to have been a machine's. */
   | { kind: 'reclassify'; recipientId: number; from: number; to: number; reason: BotReason };
 
+/** How far the click journal has been written into the store: a segment and a byte offset in it. */
+export interface JournalPosition {
+  segment: number;
+  offset: number;
+}
+
+/** What the redirect and the stats read. */
 export interface TrackingStore {
   getLink(id: number): Promise<LinkTarget | null>;
   getRecipient(id: number): Promise<RecipientTarget | null>;
-  /** All in one transaction, counters included; throws (and writes nothing) when the database is unavailable. */
-  write(batch: TrackingWrite[]): Promise<void>;
-
   messageStats(messageId: number): Promise<Omit<MessageStats, 'recipients' | 'sent' | 'goal'> & { goalCompleted: number }>;
   people(messageId: number): Promise<PersonStats[]>;
   headlines(messageIds: number[]): Promise<Map<number, Pick<MessageSummary, 'opens' | 'clicks'>>>;
-  /** Resolves once writes can go through (a writer thread has started). */
-  ready(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Where the click journal's ingester writes. */
+export interface JournalTarget {
+  /**
+   * All in one transaction, counters included, and the journal position moved from `from` to
+   * `to` with them. Throws, and writes nothing, when the database is unavailable or the
+   * position is no longer `from` (another writer got there first).
+   */
+  commit(batch: TrackingWrite[], journal?: { from: JournalPosition | null; to: JournalPosition }): void;
+  journalPosition(): JournalPosition | null;
 }

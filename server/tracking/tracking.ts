@@ -1,24 +1,57 @@
 import { LRUCache } from 'lru-cache';
-import type { LinkTarget, RecipientTarget, TrackingStore } from './store.ts';
+import { JournalIngester } from './ingest.ts';
+import { InlineIngest, WorkerIngest, type IngestRunner } from './ingest-runner.ts';
+import { ClickJournal, journalDir, type JournalOptions } from './journal.ts';
 import { RecentHits } from './recent-hits.ts';
-import { Recorder, type RecorderOptions } from './recorder.ts';
+import { SqliteTrackingStore } from './sqlite-store.ts';
+import type { LinkTarget, RecipientTarget, TrackingStore, TrackingWrite } from './store.ts';
 
 /**
- * Everything the redirect and the pixel share: the store, the group-commit recorder, the
- * recent-hits memory and the caches that let a redirect go out while the database is down.
+ * Everything the redirect and the pixel share: the store they read, the click journal they
+ * append to, the recent-hits memory, and the caches that let a redirect go out while the
+ * database is down. The journal is written into the database on a worker thread in the
+ * server, or on this thread (`inline`: tests of the app without a server, tools).
  */
 export class Tracking {
-  readonly recorder: Recorder;
+  readonly store: TrackingStore;
+  readonly journal: ClickJournal;
   readonly recent = new RecentHits();
+  private readonly ingest: IngestRunner;
   // Links never change once made; recipients do (name, attributes, sent time), so they expire.
   private readonly links = new LRUCache<number, LinkTarget>({ max: 100_000 });
   private readonly recipients = new LRUCache<number, RecipientTarget>({ max: 200_000, ttl: 30_000, noDeleteOnStaleGet: true });
 
-  constructor(
-    readonly store: TrackingStore,
-    recorder: RecorderOptions = {},
-  ) {
-    this.recorder = new Recorder(store, recorder);
+  constructor(dbPath: string, writer: 'worker' | 'inline', journal: JournalOptions = {}) {
+    this.store = new SqliteTrackingStore(dbPath);
+    if (writer === 'worker') {
+      this.journal = new ClickJournal(journalDir(dbPath), journal);
+      this.ingest = new WorkerIngest(dbPath, this.journal);
+    } else {
+      const store = this.store as SqliteTrackingStore;
+      let inline: InlineIngest | null = null;
+      this.journal = new ClickJournal(journalDir(dbPath), journal, () => inline?.written());
+      inline = new InlineIngest(new JournalIngester(store, this.journal.dir, this.journal.firstSegment), this.journal);
+      this.ingest = inline;
+    }
+  }
+
+  /** Resolves once the hit is durable (in the journal). */
+  record(write: TrackingWrite): Promise<void> {
+    return this.journal.append(write);
+  }
+
+  /** Hits not yet in the database, written, and dropped (the journal was full or the disk failed). */
+  get counts(): { queued: number; written: number; dropped: number } {
+    return { queued: this.journal.pending, written: this.journal.written, dropped: this.journal.dropped };
+  }
+
+  /**
+   * Brings the database up to the journal: for reads that must see every hit answered so far
+   * (stats), and at start, for what an earlier run left. While the database is unavailable
+   * this gives up at once, and the reads see what it has.
+   */
+  async settle(): Promise<void> {
+    await this.ingest.sync().catch(() => {});
   }
 
   async link(id: number): Promise<LinkTarget | null> {
@@ -45,7 +78,8 @@ export class Tracking {
   }
 
   async close(): Promise<void> {
-    await this.recorder.drain();
+    this.journal.close();
+    await this.ingest.close();
     await this.store.close();
   }
 }

@@ -1,24 +1,30 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { JournalIngester } from './ingest.ts';
+import { IngestLoop, POLL_MS } from './ingest-runner.ts';
 import { SqliteTrackingStore } from './sqlite-store.ts';
-import type { TrackingWrite } from './store.ts';
 
-/** The click writer's own thread: SQLite's commits (and their fsyncs) never stall the redirect's event loop. */
-/** batch: a JSON array of TrackingWrite. */
-export type WriterRequest = { id: number; batch: string } | { id: number; close: true };
-export type WriterReply = { id: number; error?: string };
+/** The click writer's own thread: folds the journal into SQLite, whose commits and checkpoints never stall the redirect. */
+export type WriterRequest = { id: number; op: 'sync' | 'close' };
+/** written: hits of this run in the database so far. */
+export type WriterReply = { id?: number; written: number; error?: string };
 
-const store = new SqliteTrackingStore((workerData as { path: string }).path);
+const { dbPath, dir, firstSegment } = workerData as { dbPath: string; dir: string; firstSegment: number };
+const store = new SqliteTrackingStore(dbPath);
+const ingester = new JournalIngester(store, dir, firstSegment);
+const post = (reply: Omit<WriterReply, 'written'>) => parentPort!.postMessage({ ...reply, written: ingester.written } satisfies WriterReply);
+const loop = new IngestLoop(ingester, POLL_MS, () => post({}));
 
 parentPort!.on('message', async (req: WriterRequest) => {
-  if ('close' in req) {
+  if (req.op === 'close') {
+    const drained = await loop.drain();
     await store.close();
-    parentPort!.postMessage({ id: req.id } satisfies WriterReply);
+    post({ id: req.id, ...(drained ? {} : { error: 'the database stayed unavailable: the rest waits in the click journal for the next start' }) });
     return;
   }
   try {
-    await store.write(JSON.parse(req.batch) as TrackingWrite[]);
-    parentPort!.postMessage({ id: req.id } satisfies WriterReply);
+    loop.run();
+    post({ id: req.id });
   } catch (err) {
-    parentPort!.postMessage({ id: req.id, error: (err as Error).message } satisfies WriterReply);
+    post({ id: req.id, error: (err as Error).message });
   }
 });

@@ -95,13 +95,13 @@ describe('durable click recording', () => {
         expect(res.status).toBe(302);
         expect(res.headers.get('location')).toBe('https://www.shop.test/a');
       }
-      expect(s.ctx.tracking.recorder.queued).toBe(5);
+      expect(s.ctx.tracking.counts.queued).toBe(5);
       expect(count()).toBe(0);
       locker.exec('ROLLBACK');
       locker.close();
 
       await expect.poll(() => (db(s).prepare('SELECT count(*) AS n FROM clicks').get() as { n: number }).n, { timeout: 10_000 }).toBe(5);
-      expect(s.ctx.tracking.recorder.queued).toBe(0);
+      expect(s.ctx.tracking.counts.queued).toBe(0);
       expect(((await (await s.api('GET', `/api/messages/${sent.id}/stats`)).json()) as { clicks: unknown }).clicks).toEqual({
         total: 5,
         unique: 1,
@@ -129,5 +129,29 @@ describe('durable click recording', () => {
     expect(await server.exited).toBe(0);
     expect((locker.prepare('SELECT count(*) AS n FROM clicks').get() as { n: number }).n).toBe(20);
     locker.close();
+  });
+
+  it('keeps clicks answered while the database was locked through a SIGKILL, and writes them at the next start', async () => {
+    const { env, links, dbPath } = await prepare();
+    const server = await startChildServer(env);
+    children.push(server);
+    const locker = new Database(dbPath);
+    locker.exec('BEGIN EXCLUSIVE');
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`http://127.0.0.1:${server.port}${links[i % links.length]}`, { headers: { 'user-agent': BROWSER_UA }, redirect: 'manual' });
+      expect(res.status).toBe(302);
+    }
+    server.child.kill('SIGKILL');
+    expect(await server.exited).toBe('SIGKILL');
+    locker.exec('ROLLBACK');
+    expect((locker.prepare('SELECT count(*) AS n FROM clicks').get() as { n: number }).n).toBe(0);
+
+    const again = await startChildServer(env);
+    children.push(again);
+    expect((locker.prepare('SELECT count(*) AS n FROM clicks').get() as { n: number }).n).toBe(20);
+    expect(again.output()).toMatch(/wrote 20 hits an earlier run left/);
+    locker.close();
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
   });
 });

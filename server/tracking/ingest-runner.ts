@@ -1,0 +1,184 @@
+import { Worker } from 'node:worker_threads';
+import type { JournalIngester } from './ingest.ts';
+import type { ClickJournal } from './journal.ts';
+import type { WriterReply, WriterRequest } from './write-worker.ts';
+
+export const POLL_MS = 10;
+const RETRY_MS = 100;
+const MAX_RETRY_MS = 2_000;
+const DRAIN_MS = 10_000;
+
+/** Steps the ingester: every POLL_MS when asked to poll, and backing off while the database is unavailable. */
+export class IngestLoop {
+  private timer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private closed = false;
+
+  constructor(
+    readonly ingester: JournalIngester,
+    private readonly pollMs: number | null,
+    private readonly onWritten: () => void,
+  ) {
+    this.schedule(pollMs);
+  }
+
+  /** Ingests now; throws what the database threw, with a retry already arranged. */
+  run(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    try {
+      if (this.ingester.step() > 0) this.onWritten();
+      this.failures = 0;
+      this.schedule(this.pollMs);
+    } catch (err) {
+      if (this.failures++ % 100 === 0) {
+        console.error('[clicktrail] click store unavailable, the hits wait in the journal:', (err as Error).message);
+      }
+      this.schedule(Math.min(RETRY_MS * 2 ** Math.min(this.failures - 1, 5), MAX_RETRY_MS));
+      throw err;
+    }
+  }
+
+  /** Ingests everything, retrying while the database is unavailable, for up to timeoutMs; stops polling. */
+  async drain(timeoutMs = DRAIN_MS): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        this.run();
+        this.stop();
+        return true;
+      } catch {
+        if (Date.now() >= until) {
+          this.stop();
+          return false;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  }
+
+  stop(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(ms: number | null): void {
+    if (ms === null || this.closed) return;
+    this.timer = setTimeout(() => {
+      try {
+        this.run();
+      } catch {
+        // logged by run(), and tried again later
+      }
+    }, ms);
+    this.timer.unref();
+  }
+}
+
+/** Brings the journal into the database, from wherever the ingester runs. */
+export interface IngestRunner {
+  /** Resolves once everything appended so far is in the database; rejects while it is unavailable. */
+  sync(): Promise<void>;
+  /** Ingests what is left (for a while, if the database is unavailable: the journal keeps the rest). */
+  close(): Promise<void>;
+}
+
+/**
+ * The ingester on this thread, writing each append through at once: a hit is in the database
+ * by the time its answer is out, unless the database is unavailable (then it is retried).
+ * For tests of the app without a server, and tools.
+ */
+export class InlineIngest implements IngestRunner {
+  private readonly loop: IngestLoop;
+
+  constructor(
+    ingester: JournalIngester,
+    private readonly journal: ClickJournal,
+  ) {
+    this.loop = new IngestLoop(ingester, null, () => (journal.written = ingester.written));
+  }
+
+  /** For the journal's onFlush. */
+  written(): void {
+    try {
+      this.loop.run();
+    } catch {
+      // kept in the journal, retried
+    }
+  }
+
+  async sync(): Promise<void> {
+    this.journal.flush();
+    this.loop.run();
+  }
+
+  async close(): Promise<void> {
+    await this.loop.drain();
+  }
+}
+
+// The worker runs TypeScript too: it registers tsx first, whatever started this process.
+const WORKER = new URL('./write-worker.ts', import.meta.url).href;
+const BOOT = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER)}); })`;
+
+/**
+ * The ingester on a thread of its own, so that SQLite's transactions and checkpoints never
+ * take the redirect's event loop. It polls the journal; sync() asks it to catch up now.
+ */
+export class WorkerIngest implements IngestRunner {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+
+  constructor(
+    private readonly dbPath: string,
+    private readonly journal: ClickJournal,
+  ) {}
+
+  private start(): Worker {
+    const worker = new Worker(BOOT, {
+      eval: true,
+      workerData: { dbPath: this.dbPath, dir: this.journal.dir, firstSegment: this.journal.firstSegment },
+    });
+    worker.on('message', (reply: WriterReply) => {
+      this.journal.written = reply.written;
+      if (reply.id === undefined) return;
+      const p = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if (reply.error) p?.reject(new Error(reply.error));
+      else p?.resolve();
+    });
+    // A dead writer fails what waits on it and is started again on the next request; the journal holds every hit.
+    const fail = (err: Error) => {
+      if (this.worker === worker) this.worker = null;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`click writer exited (${code})`)));
+    return worker;
+  }
+
+  private request(op: WriterRequest['op']): Promise<void> {
+    this.worker ??= this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker!.postMessage({ id, op } satisfies WriterRequest);
+    });
+  }
+
+  sync(): Promise<void> {
+    this.journal.flush();
+    return this.request('sync');
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    await this.request('close').catch((err: Error) => console.error('[clicktrail] click writer:', err.message));
+    this.worker = null;
+    await worker.terminate();
+  }
+}

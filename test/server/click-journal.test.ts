@@ -1,0 +1,164 @@
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../server/store/sqlite.ts';
+import { JournalIngester } from '../../server/tracking/ingest.ts';
+import { ClickJournal, journalDir, segmentPath } from '../../server/tracking/journal.ts';
+import { JournalMoved, SqliteTrackingStore } from '../../server/tracking/sqlite-store.ts';
+import type { TrackingWrite } from '../../server/tracking/store.ts';
+import { removeDir, tempDir } from '../support/server.ts';
+
+const dirs: string[] = [];
+const closers: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+  dirs.splice(0).forEach(removeDir);
+});
+
+/** A real database with one message, one link and one recipient, and the parts of the click path over it. */
+async function setup() {
+  const dir = tempDir();
+  dirs.push(dir);
+  const path = join(dir, 'ct.db');
+  const core = new SqliteStore(path);
+  const m = await core.createMessage({
+    subject: 's',
+    html: 'x',
+    text: null,
+    channel: 'email',
+    goal: null,
+    compiled: { links: [{ position: 0, url: 'https://x.test/', text: 'x', tracked: true, part: 'html' }], html: ['x'], text: null },
+  });
+  await core.addRecipients(m.id, [{ email: 'a@shop.test' }]);
+  const recipient = (await core.findRecipient(m.id, 'a@shop.test'))!;
+  const store = new SqliteTrackingStore(path);
+  closers.push(() => core.close(), () => store.close());
+  const click = (at: number): TrackingWrite => ({
+    kind: 'click',
+    linkId: m.links[0]!.id,
+    recipientId: recipient.id,
+    messageId: m.id,
+    at,
+    botReason: null,
+    ip: null,
+    userAgent: `ua ${at}`,
+  });
+  const stored = () => (core.db.prepare('SELECT at FROM clicks ORDER BY id').all() as { at: number }[]).map((r) => r.at);
+  const counts = () => core.db.prepare('SELECT total, uniq FROM link_counts').get();
+  return { path, dir: journalDir(path), core, store, click, stored, counts };
+}
+
+const lines = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean);
+
+describe('the click journal', () => {
+  it('appends the hits of one turn of the event loop with one write, and answers once they are in the file', async () => {
+    const { dir, click } = await setup();
+    const journal = new ClickJournal(dir);
+    closers.push(() => journal.close());
+    const answers = Array.from({ length: 50 }, (_, i) => journal.append(click(i)));
+    // Nothing is written until the turn ends...
+    expect(lines(segmentPath(dir, journal.firstSegment))).toEqual([]);
+    await Promise.all(answers);
+    // ...then all of it, in order.
+    const written = lines(segmentPath(dir, journal.firstSegment)).map((l) => (JSON.parse(l) as { at: number }).at);
+    expect(written).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(journal.appended).toBe(50);
+    expect(journal.pending).toBe(50);
+  });
+
+  it('starts a new segment past the size limit, after any an earlier run left', async () => {
+    const { dir, click } = await setup();
+    const first = new ClickJournal(dir);
+    await first.append(click(0));
+    first.close();
+    const journal = new ClickJournal(dir, { segmentBytes: 500 });
+    closers.push(() => journal.close());
+    expect(journal.firstSegment).toBe(first.firstSegment + 1);
+    for (let i = 0; i < 10; i++) await journal.append(click(i));
+    const segments = readdirSync(dir).sort();
+    expect(segments.length).toBeGreaterThan(3);
+    const all = segments.slice(1).flatMap((name) => lines(join(dir, name)));
+    expect(all.map((l) => (JSON.parse(l) as { at: number }).at)).toEqual([...Array(10).keys()]);
+  });
+
+  it('refuses hits past maxPending and counts them, rather than fill the disk while the database is away', async () => {
+    const { dir, click } = await setup();
+    const journal = new ClickJournal(dir, { maxPending: 10 });
+    closers.push(() => journal.close());
+    for (let i = 0; i < 15; i++) await journal.append(click(i));
+    expect(journal.appended).toBe(10);
+    expect(journal.dropped).toBe(5);
+  });
+});
+
+describe('the journal ingester', () => {
+  it('writes the journal into the database once, with the counters, and deletes the segments it has finished', async () => {
+    const { dir, store, click, stored, counts } = await setup();
+    const journal = new ClickJournal(dir, { segmentBytes: 1_000 });
+    const ingester = new JournalIngester(store, dir, journal.firstSegment);
+    for (let i = 0; i < 20; i++) await journal.append(click(i));
+    expect(ingester.step()).toBe(20);
+    expect(ingester.step()).toBe(0);
+    expect(stored()).toEqual([...Array(20).keys()]);
+    expect(counts()).toEqual({ total: 20, uniq: 1 });
+    expect(ingester.written).toBe(20);
+    // Only the segment still being written is left.
+    const at = store.journalPosition()!.segment;
+    expect(at).toBeGreaterThan(journal.firstSegment);
+    expect(readdirSync(dir)).toEqual([basename(segmentPath(dir, at))]);
+
+    // A new ingester over the same database starts where the last one stopped.
+    for (let i = 20; i < 25; i++) await journal.append(click(i));
+    journal.close();
+    expect(new JournalIngester(store, dir, journal.firstSegment).step()).toBe(5);
+    expect(stored()).toEqual([...Array(25).keys()]);
+  });
+
+  it('leaves the position where it was while the database is locked, and writes everything once it is back', async () => {
+    const { dir, core, store, click, stored } = await setup();
+    const journal = new ClickJournal(dir);
+    closers.push(() => journal.close());
+    const ingester = new JournalIngester(store, dir, journal.firstSegment);
+    for (let i = 0; i < 5; i++) await journal.append(click(i));
+    core.db.exec('BEGIN EXCLUSIVE');
+    expect(() => ingester.step()).toThrow(/locked|busy/i);
+    core.db.exec('ROLLBACK');
+    expect(stored()).toEqual([]);
+    expect(ingester.step()).toBe(5);
+    expect(stored()).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('writes what an earlier run left, skipping a line a crash cut short', async () => {
+    const { dir, store, click, stored } = await setup();
+    const crashed = new ClickJournal(dir);
+    await crashed.append(click(1));
+    await crashed.append(click(2));
+    // The process died in the middle of a write: half a line, whose answer never went out.
+    appendFileSync(segmentPath(dir, crashed.firstSegment), JSON.stringify(click(3)).slice(0, 40));
+
+    const journal = new ClickJournal(dir);
+    closers.push(() => journal.close());
+    await journal.append(click(4));
+    const ingester = new JournalIngester(store, dir, journal.firstSegment);
+    expect(ingester.step()).toBe(3);
+    expect(stored()).toEqual([1, 2, 4]);
+    expect({ recovered: ingester.recovered, written: ingester.written, skipped: ingester.skipped }).toEqual({ recovered: 2, written: 1, skipped: 1 });
+  });
+
+  it('never writes a stretch twice when two ingesters race over one database', async () => {
+    const { dir, store, click, stored, counts } = await setup();
+    const journal = new ClickJournal(dir);
+    closers.push(() => journal.close());
+    const a = new JournalIngester(store, dir, journal.firstSegment);
+    const b = new JournalIngester(store, dir, journal.firstSegment);
+    a.step();
+    b.step(); // both now know the same position
+    for (let i = 0; i < 3; i++) await journal.append(click(i));
+    expect(a.step()).toBe(3);
+    // b read the same lines from a stale position: the database refuses, b looks again and finds nothing new.
+    expect(() => b.step()).toThrow(JournalMoved);
+    expect(b.step()).toBe(0);
+    expect(stored()).toEqual([0, 1, 2]);
+    expect(counts()).toEqual({ total: 3, uniq: 1 });
+  });
+});
