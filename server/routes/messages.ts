@@ -72,7 +72,9 @@ export function messageRoutes(ctx: AppContext): Hono {
   app.post('/:id/recipients', async (c) => {
     const message = await messageOr404(idParam(c));
     const body = await jsonBody(c, AddRecipientsBody);
-    return c.json(await store.addRecipients(message.id, body.recipients));
+    const result = await store.addRecipients(message.id, body.recipients);
+    ctx.tracking.forgetRecipients();
+    return c.json(result);
   });
 
   app.post('/:id/send', async (c) => {

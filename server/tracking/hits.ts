@@ -2,7 +2,6 @@ import { IDENTITY_COOKIE } from '../../api/identity.ts';
 import type { AppContext } from '../context.ts';
 import { resolveDestination } from '../rewrite/render.ts';
 import { clickToken, identityToken, openToken } from '../tokens/tokens.ts';
-import { serialize } from 'hono/utils/cookie';
 import { clickReason, openReason, type HitSignals } from './classify.ts';
 import { clientIp, truncateIp } from './client-ip.ts';
 
@@ -57,6 +56,7 @@ const pixel = (found: boolean): HitResponse => ({
 export function hitHandlers({ tracking, keys, config, store }: AppContext) {
   const trusted = new Set(config.trustedProxies);
   const secure = config.publicUrl.startsWith('https:');
+  const cookieAttributes = `${config.cookieDomain ? `; Domain=${config.cookieDomain}` : ''}; Path=/${secure ? '; Secure' : ''}; SameSite=Lax`;
 
   function signals(req: HitRequest, at: number, sentAt: number | null, scannerWindowSeconds: number): HitSignals {
     return {
@@ -74,7 +74,8 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
     const at = Date.now();
     const ids = clickToken.verify(keys, req.token);
     if (!ids) return NOT_FOUND;
-    const [link, recipient] = await Promise.all([tracking.link(ids.linkId), tracking.recipient(ids.recipientId)]);
+    const link = tracking.cachedLink(ids.linkId) ?? (await tracking.link(ids.linkId));
+    const recipient = tracking.cachedRecipient(ids.recipientId) ?? (await tracking.recipient(ids.recipientId));
     if (!link || !recipient || link.messageId !== recipient.messageId || !link.tracked) return NOT_FOUND;
     const location = link.honeypot ? `${config.publicUrl}/` : resolveDestination(link.url, recipient);
     if (!location) return NOT_FOUND;
@@ -111,15 +112,8 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
         linkId: link.id,
         expiresAt: at + maxAge * 1000,
       });
-      cookies.push(
-        serialize(IDENTITY_COOKIE, value, {
-          path: '/',
-          maxAge,
-          sameSite: 'Lax',
-          secure,
-          ...(config.cookieDomain ? { domain: config.cookieDomain } : {}),
-        }),
-      );
+      // The value is base64url and the attributes are ours: nothing here needs escaping.
+      cookies.push(`${IDENTITY_COOKIE}=${value}; Max-Age=${maxAge}${cookieAttributes}`);
     }
     await recorded;
     return {

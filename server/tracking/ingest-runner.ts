@@ -3,7 +3,12 @@ import type { JournalIngester } from './ingest.ts';
 import type { ClickJournal } from './journal.ts';
 import type { WriterReply, WriterRequest } from './write-worker.ts';
 
-export const POLL_MS = 10;
+/**
+ * How often the writer looks at the journal. Long enough that a busy minute makes large
+ * transactions (a hot page is written once for many hits); reads that need every hit call
+ * sync() and do not wait for it.
+ */
+export const POLL_MS = 200;
 const RETRY_MS = 100;
 const MAX_RETRY_MS = 2_000;
 const DRAIN_MS = 10_000;

@@ -17,9 +17,10 @@ export class Tracking {
   readonly journal: ClickJournal;
   readonly recent = new RecentHits();
   private readonly ingest: IngestRunner;
-  // Links never change once made; recipients do (name, attributes, sent time), so they expire.
+  // Links never change once made. A sent recipient changes only through this server's API
+  // (forgetRecipients); the TTL bounds what a hand edit of the database takes to show.
   private readonly links = new LRUCache<number, LinkTarget>({ max: 100_000 });
-  private readonly recipients = new LRUCache<number, RecipientTarget>({ max: 200_000, ttl: 30_000, noDeleteOnStaleGet: true });
+  private readonly recipients = new LRUCache<number, RecipientTarget>({ max: 200_000, ttl: 10 * 60_000, noDeleteOnStaleGet: true });
 
   constructor(dbPath: string, writer: 'worker' | 'inline', journal: JournalOptions = {}) {
     this.store = new SqliteTrackingStore(dbPath);
@@ -52,6 +53,20 @@ export class Tracking {
    */
   async settle(): Promise<void> {
     await this.ingest.sync().catch(() => {});
+  }
+
+  /** Without a turn of the microtask queue when cached: the redirect's usual case. */
+  cachedLink(id: number): LinkTarget | undefined {
+    return this.links.get(id);
+  }
+
+  cachedRecipient(id: number): RecipientTarget | undefined {
+    return this.recipients.get(id);
+  }
+
+  /** Recipients were edited (names, attributes): redirects must not resolve merge tags from the old ones. */
+  forgetRecipients(): void {
+    this.recipients.clear();
   }
 
   async link(id: number): Promise<LinkTarget | null> {

@@ -28,6 +28,12 @@ describe('the redirect', () => {
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     expect((await hit(s, act!)).headers.get('location')).toBe('https://app.shop.test/confirm/abc');
     expect(clickCount()).toBe(2);
+
+    // The recipient is cached now; an edit through the API still reaches the next redirect.
+    await s.api('POST', `/api/messages/${sent.id}/recipients`, {
+      recipients: [{ email: 'ann+x@shop.test', attributes: { action_url: 'https://app.shop.test/confirm/new' } }],
+    });
+    expect((await hit(s, act!)).headers.get('location')).toBe('https://app.shop.test/confirm/new');
   });
 
   it('answers HEAD with the same 302, recorded as a bot', async () => {
