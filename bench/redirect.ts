@@ -169,6 +169,8 @@ export async function run(): Promise<void> {
     console.log(`redirect /c/:token, ${CONNECTIONS} connections, median of ${ROUNDS} alternating ${DURATION_S} s rounds, ${RECIPIENTS * 2} distinct tokens, durable recording on`);
     console.log(`  bare node:http 302:  ${Math.round(b.rps)} req/s  p50 ${ms(b.p50)}  p99 ${ms(b.p99)}`);
     console.log(`  clicktrail:          ${Math.round(o.rps)} req/s  p50 ${ms(o.p50)}  p99 ${ms(o.p99)}  (failed: ${failed})`);
+    const rounds = (runs: typeof bareRuns) => runs.map((r) => Math.round(r.result.requests.average)).join(', ');
+    console.log(`  each round, req/s:   bare [${rounds(bareRuns)}]; clicktrail [${rounds(ourRuns)}] (its first round starts with cold caches)`);
     console.log(`  throughput ratio:    ${(o.rps / b.rps).toFixed(2)} (goal ≥ 0.75)   p99 ratio: ${(o.p99 / b.p99).toFixed(2)} (goal ≤ 2)`);
     console.log(`  server CPU/request:  bare ${us(b.us)}; clicktrail ${us(o.us)} on the event loop, ${us(o.processUs)} with the click writer thread`);
     console.log(`  clicks recorded:     ${Math.round((after.written - before.written) / ourSeconds)} /s while loaded; queue sampled each second: [${queueSamples.join(', ')}], dropped ${after.dropped}`);

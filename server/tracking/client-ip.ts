@@ -26,7 +26,7 @@ function unmap(ip: string): string {
 /** What is stored of an address: its network (IPv4 /24, IPv6 /48), never the address itself. */
 export function truncateIp(ip: string | null): string | null {
   if (!ip) return null;
-  if (isIPv4(ip)) return ip.split('.').slice(0, 3).join('.') + '.0/24';
+  if (isIPv4(ip)) return ip.slice(0, ip.lastIndexOf('.')) + '.0/24';
   if (!isIPv6(ip)) return null;
   const [head = '', tail] = ip.split('::');
   const left = head ? head.split(':') : [];

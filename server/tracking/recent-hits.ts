@@ -18,6 +18,8 @@ export interface HistoryVerdict {
   reclassify: { from: number; to: number; reason: BotReason } | null;
 }
 
+const NO_VERDICT: HistoryVerdict = Object.freeze({ reason: null, reclassify: null });
+
 /**
  * Each recipient's clicks of the last minute, in memory: enough to see a burst over all
  * their links or a hit on the honeypot, and to take back the clicks that came with it.
@@ -27,9 +29,10 @@ export class RecentHits {
 
   judge(recipientId: number, hit: Hit, trackedLinks: number): HistoryVerdict {
     const cutoff = hit.at - HONEYPOT_MS;
-    const hits = (this.byRecipient.get(recipientId) ?? []).filter((h) => h.at >= cutoff);
+    const earlier = this.byRecipient.get(recipientId);
+    const hits = earlier ? earlier.filter((h) => h.at >= cutoff) : [];
     hits.push(hit);
-    this.byRecipient.delete(recipientId); // re-insert: the map's order is least recently seen first
+    if (earlier) this.byRecipient.delete(recipientId); // re-insert: the map's order is least recently seen first
     this.byRecipient.set(recipientId, hits);
     if (this.byRecipient.size > MAX_RECIPIENTS) this.byRecipient.delete(this.byRecipient.keys().next().value!);
 
@@ -47,6 +50,6 @@ export class RecentHits {
         return { reason: 'burst', reclassify: { from: hit.at - BURST_MS, to: hit.at, reason: 'burst' } };
       }
     }
-    return { reason: null, reclassify: null };
+    return NO_VERDICT;
   }
 }
