@@ -50,8 +50,8 @@ const pixel = (found: boolean): HitResponse => ({
 
 /**
  * The redirect and the open pixel. A click: verify the token, find link and recipient
- * (cached), judge human or machine, queue the click for the next group commit, set the
- * identity cookie for a person, and answer 302 once the click is durable (or the wait bound passed).
+ * (cached), judge human or machine, append the click to the journal, set the
+ * identity cookie for a person, and answer 302 once the click is durable (in the journal).
  */
 export function hitHandlers({ tracking, keys, config, store }: AppContext) {
   const trusted = new Set(config.trustedProxies);

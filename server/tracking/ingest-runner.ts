@@ -12,6 +12,7 @@ export const POLL_MS = 200;
 const RETRY_MS = 100;
 const MAX_RETRY_MS = 2_000;
 const DRAIN_MS = 10_000;
+const RESTART_MS = 1_000;
 
 /** Steps the ingester: every POLL_MS when asked to poll, and backing off while the database is unavailable. */
 export class IngestLoop {
@@ -133,6 +134,7 @@ const BOOT = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then
  */
 export class WorkerIngest implements IngestRunner {
   private worker: Worker | null = null;
+  private closing = false;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
 
@@ -154,11 +156,16 @@ export class WorkerIngest implements IngestRunner {
       if (reply.error) p?.reject(new Error(reply.error));
       else p?.resolve();
     });
-    // A dead writer fails what waits on it and is started again on the next request; the journal holds every hit.
+    // A dead writer fails what waits on it and is started again a moment later; the journal holds every hit.
     const fail = (err: Error) => {
-      if (this.worker === worker) this.worker = null;
+      if (this.worker !== worker) return;
+      this.worker = null;
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
+      if (!this.closing) {
+        console.error('[clicktrail] click writer stopped, starting it again:', err.message);
+        setTimeout(() => (this.worker ??= this.start()), RESTART_MS).unref();
+      }
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`click writer exited (${code})`)));
@@ -180,6 +187,7 @@ export class WorkerIngest implements IngestRunner {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     const worker = this.worker;
     if (!worker) return;
     await this.request('close').catch((err: Error) => console.error('[clicktrail] click writer:', err.message));
