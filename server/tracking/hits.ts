@@ -48,6 +48,16 @@ const pixel = (found: boolean): HitResponse => ({
   body: PIXEL,
 });
 
+/** Purpose / Sec-Purpose / X-Purpose / X-Moz, lower-cased; usually none is sent. */
+function purposeOf(req: HitRequest): string {
+  let purpose = '';
+  for (const name of ['purpose', 'sec-purpose', 'x-purpose', 'x-moz']) {
+    const value = req.header(name);
+    if (value) purpose += ` ${value.toLowerCase()}`;
+  }
+  return purpose;
+}
+
 /**
  * The redirect and the open pixel. A click: verify the token, find link and recipient
  * (cached), judge human or machine, append the click to the journal, set the
@@ -62,7 +72,7 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
     return {
       method: req.method,
       userAgent: req.header('user-agent') ?? '',
-      purpose: `${req.header('purpose') ?? ''} ${req.header('sec-purpose') ?? ''} ${req.header('x-purpose') ?? ''} ${req.header('x-moz') ?? ''}`.toLowerCase(),
+      purpose: purposeOf(req),
       ip: clientIp(req.peer, req.header('x-forwarded-for'), trusted),
       at,
       sentAt,

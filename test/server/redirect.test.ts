@@ -115,6 +115,56 @@ describe('the redirect', () => {
     expect(clickCount()).toBe(5);
   });
 
+  it('reads the same request headers on both front ends, whatever their case, repeated ones joined', async () => {
+    const fast = trackingListener(s.ctx);
+    const server: Server = createServer((req, res) => {
+      if (!fast(req, res)) res.writeHead(500).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const raw = (path: string, headers: [string, string][]) =>
+      new Promise<{ status: number; cookie: unknown }>((resolve, reject) => {
+        // An array of pairs keeps each header's case and repeats, as they came from the client.
+        const req = request({ port, path, headers: [['Host', `127.0.0.1:${port}`], ...headers].flat() as unknown as Record<string, string> }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode!, cookie: res.headers['set-cookie'] }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    // What a Fetch Headers object makes of the same list.
+    const joined = (headers: [string, string][]) => {
+      const out: Record<string, string> = {};
+      for (const [name, value] of headers) {
+        const key = name.toLowerCase();
+        out[key] = out[key] === undefined ? value : `${out[key]}, ${value}`;
+      }
+      return out;
+    };
+    const sent = await sendMessage(s, '<a href="https://www.shop.test/">x</a>', [{ email: 'a@shop.test' }, { email: 'b@shop.test' }]);
+    const a = sent.copies.get('a@shop.test')!.links[0]!;
+    const b = sent.copies.get('b@shop.test')!.links[0]!;
+    const browser: [string, string] = ['User-Agent', 'Mozilla/5.0 (Macintosh) Safari/605.1.15'];
+    const cases: { path: string; headers: [string, string][]; reason: string | null; cookie: boolean }[] = [
+      { path: a, headers: [browser], reason: null, cookie: true },
+      { path: a, headers: [browser, ['SEC-GPC', '1']], reason: null, cookie: false },
+      { path: a, headers: [browser, ['Sec-Purpose', 'Prefetch;anonymous-client-ip']], reason: 'prefetch', cookie: false },
+      { path: b, headers: [['user-agent', 'Googlebot/2.1'], browser], reason: 'bot-ua', cookie: false },
+    ];
+    for (const c of cases) {
+      const viaFastLane = await raw(c.path, c.headers);
+      const viaHono = await hit(s, c.path, { headers: joined(c.headers) });
+      expect(viaFastLane.status).toBe(302);
+      expect(viaHono.status).toBe(302);
+      expect(Boolean(viaFastLane.cookie), JSON.stringify(c.headers)).toBe(c.cookie);
+      expect(Boolean(viaHono.headers.get('set-cookie')), JSON.stringify(c.headers)).toBe(c.cookie);
+    }
+    server.close();
+    const reasons = (db(s).prepare('SELECT bot_reason FROM clicks ORDER BY id').all() as { bot_reason: string | null }[]).map((r) => r.bot_reason);
+    // Each case twice, once per front end, in order.
+    expect(reasons).toEqual(cases.flatMap((c) => [c.reason, c.reason]));
+  });
+
   it('refuses a valid token naming a link of another message, and one whose recipient is gone', async () => {
     const one = await sendMessage(s, '<a href="https://one.shop.test/">1</a>', [{ email: 'a@shop.test' }]);
     const two = await sendMessage(s, '<a href="https://two.shop.test/">2</a>', [{ email: 'a@shop.test' }]);
