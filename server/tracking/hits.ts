@@ -48,10 +48,12 @@ const pixel = (found: boolean): HitResponse => ({
   body: PIXEL,
 });
 
+const PURPOSE_HEADERS = ['purpose', 'sec-purpose', 'x-purpose', 'x-moz'];
+
 /** Purpose / Sec-Purpose / X-Purpose / X-Moz, lower-cased; usually none is sent. */
 function purposeOf(req: HitRequest): string {
   let purpose = '';
-  for (const name of ['purpose', 'sec-purpose', 'x-purpose', 'x-moz']) {
+  for (const name of PURPOSE_HEADERS) {
     const value = req.header(name);
     if (value) purpose += ` ${value.toLowerCase()}`;
   }
