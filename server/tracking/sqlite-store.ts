@@ -21,18 +21,19 @@ const bump = <K>(map: Map<K, Delta>, key: K): Delta => {
 export class JournalMoved extends Error {}
 
 /**
- * Clicks and opens in SQLite, on a connection of its own that never waits for a lock:
- * a busy database makes commit() throw at once, and the journal's ingester tries again
- * later (the hits are safe in the journal meanwhile).
+ * Clicks and opens in SQLite, on a connection of its own. A busy database makes commit()
+ * throw (at once on the event loop, after a short wait on the writer thread), and the
+ * journal's ingester tries again later: the hits are safe in the journal meanwhile.
  */
 export class SqliteTrackingStore implements TrackingStore, JournalTarget {
   private readonly db: Database.Database;
   private readonly s;
   readonly commit: JournalTarget['commit'];
 
-  constructor(path: string) {
+  /** busyTimeoutMs: how long a commit may wait for another connection's write; 0 on the event loop. */
+  constructor(path: string, { busyTimeoutMs = 0 } = {}) {
     this.db = openDatabase(path);
-    this.db.pragma('busy_timeout = 0');
+    this.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     this.commit = this.db.transaction((batch: TrackingWrite[], journal?: { from: JournalPosition | null; to: JournalPosition }) => {
       if (journal) {
         const at = this.journalPosition();

@@ -9,7 +9,8 @@ export type WriterRequest = { id: number; op: 'sync' | 'close' };
 export type WriterReply = { id?: number; written: number; error?: string };
 
 const { dbPath, dir, firstSegment } = workerData as { dbPath: string; dir: string; firstSegment: number };
-const store = new SqliteTrackingStore(dbPath);
+// The app's own writes (messages, conversations) hold the lock for moments: wait those out here.
+const store = new SqliteTrackingStore(dbPath, { busyTimeoutMs: 1_000 });
 const ingester = new JournalIngester(store, dir, firstSegment);
 const post = (reply: Omit<WriterReply, 'written'>) => parentPort!.postMessage({ ...reply, written: ingester.written } satisfies WriterReply);
 const loop = new IngestLoop(ingester, POLL_MS, () => post({}));
