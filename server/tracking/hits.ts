@@ -49,6 +49,8 @@ const pixel = (found: boolean): HitResponse => ({
 });
 
 const PURPOSE_HEADERS = ['purpose', 'sec-purpose', 'x-purpose', 'x-moz'];
+/** Every request header the hit rules read, lower-case: a front end need not collect others. */
+export const HIT_HEADERS: readonly string[] = ['user-agent', ...PURPOSE_HEADERS, 'sec-gpc', 'x-forwarded-for'];
 
 /** Purpose / Sec-Purpose / X-Purpose / X-Moz, lower-cased; usually none is sent. */
 function purposeOf(req: HitRequest): string {

@@ -105,8 +105,8 @@ export class InlineIngest implements IngestRunner {
     this.loop = new IngestLoop(ingester, null, () => (journal.written = ingester.written));
   }
 
-  /** For the journal's onFlush. */
-  written(): void {
+  /** The journal has just appended: write it through. */
+  appended(): void {
     try {
       this.loop.run();
     } catch {

@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from '../context.ts';
-import { hitHandlers, type HitResponse } from './hits.ts';
+import { HIT_HEADERS, hitHandlers, type HitResponse } from './hits.ts';
 
-/** The request headers the hit rules read (hits.ts), lower-case. */
-const HIT_HEADERS = new Set(['user-agent', 'purpose', 'sec-purpose', 'x-purpose', 'x-moz', 'sec-gpc', 'x-forwarded-for']);
-const HIT_HEADER_LENGTHS = new Set([...HIT_HEADERS].map((h) => h.length));
+const WANTED = new Set(HIT_HEADERS);
+const WANTED_LENGTHS = new Set(HIT_HEADERS.map((h) => h.length));
 
 /**
  * Those headers from the raw list, repeated ones joined with ", " as req.headers would: a
@@ -14,9 +13,9 @@ const HIT_HEADER_LENGTHS = new Set([...HIT_HEADERS].map((h) => h.length));
 function hitHeaders(raw: string[]): Map<string, string> {
   const picked = new Map<string, string>();
   for (let i = 0; i < raw.length; i += 2) {
-    if (!HIT_HEADER_LENGTHS.has(raw[i]!.length)) continue;
+    if (!WANTED_LENGTHS.has(raw[i]!.length)) continue;
     const name = raw[i]!.toLowerCase();
-    if (!HIT_HEADERS.has(name)) continue;
+    if (!WANTED.has(name)) continue;
     const earlier = picked.get(name);
     picked.set(name, earlier === undefined ? raw[i + 1]! : `${earlier}, ${raw[i + 1]}`);
   }

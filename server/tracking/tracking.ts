@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { JournalIngester } from './ingest.ts';
 import { InlineIngest, WorkerIngest, type IngestRunner } from './ingest-runner.ts';
-import { ClickJournal, journalDir, type JournalOptions } from './journal.ts';
+import { ClickJournal, journalDir } from './journal.ts';
 import { RecentHits } from './recent-hits.ts';
 import { SqliteTrackingStore } from './sqlite-store.ts';
 import type { LinkTarget, RecipientTarget, TrackingStore, TrackingWrite } from './store.ts';
@@ -22,15 +22,15 @@ export class Tracking {
   private readonly links = new LRUCache<number, LinkTarget>({ max: 100_000 });
   private readonly recipients = new LRUCache<number, RecipientTarget>({ max: 200_000, ttl: 10 * 60_000, noDeleteOnStaleGet: true });
 
-  constructor(dbPath: string, writer: 'worker' | 'inline', journal: JournalOptions = {}) {
+  constructor(dbPath: string, writer: 'worker' | 'inline') {
     this.store = new SqliteTrackingStore(dbPath);
     if (writer === 'worker') {
-      this.journal = new ClickJournal(journalDir(dbPath), journal);
+      this.journal = new ClickJournal(journalDir(dbPath));
       this.ingest = new WorkerIngest(dbPath, this.journal);
     } else {
       const store = this.store as SqliteTrackingStore;
       let inline: InlineIngest | null = null;
-      this.journal = new ClickJournal(journalDir(dbPath), journal, () => inline?.written());
+      this.journal = new ClickJournal(journalDir(dbPath), {}, () => inline?.appended());
       inline = new InlineIngest(new JournalIngester(store, this.journal.dir, this.journal.firstSegment), this.journal);
       this.ingest = inline;
     }
