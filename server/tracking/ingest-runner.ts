@@ -144,12 +144,14 @@ export class WorkerIngest implements IngestRunner {
   ) {}
 
   private start(): Worker {
+    // A restarted writer counts from zero what it writes; what the last one wrote stays written.
+    const before = this.journal.written;
     const worker = new Worker(BOOT, {
       eval: true,
       workerData: { dbPath: this.dbPath, dir: this.journal.dir, firstSegment: this.journal.firstSegment },
     });
     worker.on('message', (reply: WriterReply) => {
-      this.journal.written = reply.written;
+      this.journal.written = before + reply.written;
       if (reply.id === undefined) return;
       const p = this.pending.get(reply.id);
       this.pending.delete(reply.id);
