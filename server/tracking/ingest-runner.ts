@@ -13,6 +13,7 @@ const RETRY_MS = 100;
 const MAX_RETRY_MS = 2_000;
 const DRAIN_MS = 10_000;
 const RESTART_MS = 1_000;
+const MAX_RESTART_MS = 60_000;
 
 /** Steps the ingester: every POLL_MS when asked to poll, and backing off while the database is unavailable. */
 export class IngestLoop {
@@ -135,6 +136,7 @@ const BOOT = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then
 export class WorkerIngest implements IngestRunner {
   private worker: Worker | null = null;
   private closing = false;
+  private restarts = 0;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
 
@@ -151,6 +153,7 @@ export class WorkerIngest implements IngestRunner {
       workerData: { dbPath: this.dbPath, dir: this.journal.dir, firstSegment: this.journal.firstSegment },
     });
     worker.on('message', (reply: WriterReply) => {
+      this.restarts = 0;
       this.journal.written = before + reply.written;
       if (reply.id === undefined) return;
       const p = this.pending.get(reply.id);
@@ -165,8 +168,10 @@ export class WorkerIngest implements IngestRunner {
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
       if (!this.closing) {
-        console.error('[clicktrail] click writer stopped, starting it again:', err.message);
-        setTimeout(() => (this.worker ??= this.start()), RESTART_MS).unref();
+        // Backing off: a writer that cannot start (a database it cannot open) must not spin.
+        const delay = Math.min(RESTART_MS * 2 ** this.restarts++, MAX_RESTART_MS);
+        console.error(`[clicktrail] click writer stopped, starting it again in ${delay / 1000} s:`, err.message);
+        setTimeout(() => (this.worker ??= this.start()), delay).unref();
       }
     };
     worker.on('error', fail);

@@ -1,11 +1,13 @@
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteStore } from '../../server/store/sqlite.ts';
 import { JournalIngester } from '../../server/tracking/ingest.ts';
 import { ClickJournal, journalDir, segmentPath } from '../../server/tracking/journal.ts';
 import { JournalMoved, SqliteTrackingStore } from '../../server/tracking/sqlite-store.ts';
+import { Tracking } from '../../server/tracking/tracking.ts';
 import type { TrackingWrite } from '../../server/tracking/store.ts';
+import { migrations } from '../../server/store/migrations.ts';
 import { removeDir, tempDir } from '../support/server.ts';
 
 const dirs: string[] = [];
@@ -160,5 +162,24 @@ describe('the journal ingester', () => {
     expect(b.step()).toBe(0);
     expect(stored()).toEqual([0, 1, 2]);
     expect(counts()).toEqual({ total: 3, uniq: 1 });
+  });
+});
+
+describe('the writer thread', () => {
+  it('is started again after it died, and then writes what waited in the journal', async () => {
+    const { path, core, click, stored } = await setup();
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    closers.push(() => errors.mockRestore());
+    const tracking = new Tracking(path, 'worker');
+    closers.push(() => tracking.close());
+    // Now the database looks like a newer release's: the writer, starting, refuses it and dies.
+    core.db.pragma('user_version = 99');
+    await tracking.settle();
+    await tracking.record(click(1));
+    expect(errors.mock.calls.flat().join(' ')).toMatch(/click writer stopped, starting it again in 1 s/);
+
+    core.db.pragma(`user_version = ${migrations.length}`);
+    await expect.poll(stored, { timeout: 10_000 }).toEqual([1]);
+    expect(tracking.counts).toEqual({ queued: 0, written: 1, dropped: 0 });
   });
 });
