@@ -1,7 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync, rmSync } from 'node:fs';
 import { listSegments, segmentPath } from './journal.ts';
-import { JournalMoved } from './sqlite-store.ts';
-import type { JournalPosition, JournalTarget, TrackingWrite } from './store.ts';
+import { JournalMoved, type JournalPosition, type JournalTarget, type TrackingWrite } from './store.ts';
 
 /** Read at most this much of a segment per transaction. */
 const CHUNK = 4 * 1024 * 1024;

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Counts, PersonStats } from '../../api/types.ts';
 import { openDatabase, toRecipient, type RecipientRow } from '../store/sqlite.ts';
-import type { JournalPosition, JournalTarget, LinkTarget, RecipientTarget, TrackingStore, TrackingWrite } from './store.ts';
+import { JournalMoved, type JournalPosition, type JournalTarget, type LinkTarget, type RecipientTarget, type TrackingStore, type TrackingWrite } from './store.ts';
 
 const HOUR = 3_600_000;
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
@@ -16,9 +16,6 @@ const bump = <K>(map: Map<K, Delta>, key: K): Delta => {
   if (!d) map.set(key, (d = { total: 0, unique: 0, bot: 0 }));
   return d;
 };
-
-/** The journal position in the database is not where this writer thought: someone else wrote it. */
-export class JournalMoved extends Error {}
 
 /**
  * Clicks and opens in SQLite, on a connection of its own. A busy database makes commit()

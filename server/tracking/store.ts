@@ -49,6 +49,9 @@ export interface TrackingStore {
   close(): Promise<void>;
 }
 
+/** The journal position in the database is not where this writer thought: someone else wrote it. */
+export class JournalMoved extends Error {}
+
 /** Where the click journal's ingester writes. */
 export interface JournalTarget {
   /**

@@ -7,7 +7,7 @@ import { loadConfig } from '../../server/config/config.ts';
 import { userHash } from '../../server/messenger/identify.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
 import { HUMAN_UA, launchBrowser } from '../support/browser.ts';
-import { removeDir, tempDir, trackedUrls } from '../support/server.ts';
+import { freePort, removeDir, tempDir, trackedUrls } from '../support/server.ts';
 import { ensureWidgetBuilt } from '../widget/built-widget.ts';
 import { sseReader } from '../widget/support.ts';
 import { adminApi } from '../support/admin-api.ts';
@@ -28,13 +28,6 @@ let shop: string; // http://www.shop.test:<port>
 
 function listen(server: Server, port = 0): Promise<number> {
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  const port = await listen(probe);
-  await new Promise((r) => probe.close(r));
-  return port;
 }
 
 /** A shop page with the queue snippet, the script tag, and CSS hostile to anything it could reach. */

@@ -6,11 +6,10 @@ import type { BrowserContext, Page, Worker } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Conversation, MessageCreated, MessageStats, MessengerBootResult, WidgetConversation } from '../../api/types.ts';
 import type { ShownNotification } from '../../extension/background/team-events/notification-log.ts';
-import { loadConfig } from '../../server/config/config.ts';
-import { startServer, type RunningServer } from '../../server/server.ts';
+import type { RunningServer } from '../../server/server.ts';
 import { HUMAN_UA, launchWithExtension } from '../support/browser.ts';
 import { removeDir, trackedUrls } from '../support/server.ts';
-import { buildExtension, freePort, gmailWrap, pageServer, webmailPage } from './support.ts';
+import { buildExtension, gmailWrap, pageServer, startShopServer, webmailPage } from './support.ts';
 import { adminApi } from '../support/admin-api.ts';
 
 /** Inside extension pages and the worker, where Chrome's promise-returning API is what the polyfill describes. */
@@ -75,18 +74,7 @@ async function overlayTab(url: string): Promise<void> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'clicktrail-ext-'));
-  const port = await freePort();
-  apiBase = `http://127.0.0.1:${port}`;
-  publicUrl = `http://links.shop.test:${port}`;
-  server = await startServer(
-    loadConfig({
-      PORT: String(port),
-      CLICKTRAIL_DB: join(dir, 'data/clicktrail.db'),
-      CLICKTRAIL_PUBLIC_URL: publicUrl,
-      CLICKTRAIL_COOKIE_DOMAIN: 'shop.test',
-      CLICKTRAIL_ADMIN_TOKEN: TOKEN,
-    }),
-  );
+  ({ server, apiBase, publicUrl } = await startShopServer(dir, TOKEN));
   mail = await pageServer(pages);
   const extensionDir = join(dir, 'extension');
   buildExtension(extensionDir, ['http://127.0.0.1/*', 'http://mail.shop.test/*']);

@@ -8,11 +8,9 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MessageCreated, MessengerBootResult, WidgetConversation } from '../../api/types.ts';
-import { loadConfig } from '../../server/config/config.ts';
-import { startServer } from '../../server/server.ts';
 import { HUMAN_UA, launchWithExtension } from '../support/browser.ts';
 import { FIXTURES, removeDir, trackedUrls } from '../support/server.ts';
-import { buildExtension, freePort, gmailWrap, pageServer, webmailPage } from './support.ts';
+import { buildExtension, gmailWrap, pageServer, startShopServer, webmailPage } from './support.ts';
 import { adminApi } from '../support/admin-api.ts';
 
 const DOCS = join(import.meta.dirname, '../../docs');
@@ -42,18 +40,7 @@ const ATTRIBUTES = {
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'clicktrail-shots-'));
-const port = await freePort();
-const apiBase = `http://127.0.0.1:${port}`;
-const publicUrl = `http://links.shop.test:${port}`;
-const server = await startServer(
-  loadConfig({
-    PORT: String(port),
-    CLICKTRAIL_DB: join(dir, 'data/clicktrail.db'),
-    CLICKTRAIL_PUBLIC_URL: publicUrl,
-    CLICKTRAIL_COOKIE_DOMAIN: 'shop.test',
-    CLICKTRAIL_ADMIN_TOKEN: TOKEN,
-  }),
-);
+const { server, apiBase, publicUrl } = await startShopServer(dir, TOKEN);
 const pages: Record<string, string> = {};
 const mail = await pageServer(pages);
 

@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
+import { loadConfig } from '../../server/config/config.ts';
+import { startServer, type RunningServer } from '../../server/server.ts';
+import { freePort } from '../support/server.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -18,13 +20,23 @@ export function buildExtension(outDir: string, grantHosts: string[]): void {
   });
 }
 
-/** A port nothing listens on right now, for a server whose public URL must name its port before it starts. */
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
+/**
+ * The real server in `dir`, its tracked links on links.shop.test (a sibling of the mail and
+ * shop hosts, for the shared cookie) and its API on loopback.
+ */
+export async function startShopServer(dir: string, adminToken: string): Promise<{ server: RunningServer; apiBase: string; publicUrl: string }> {
+  const port = await freePort();
+  const publicUrl = `http://links.shop.test:${port}`;
+  const server = await startServer(
+    loadConfig({
+      PORT: String(port),
+      CLICKTRAIL_DB: join(dir, 'data/clicktrail.db'),
+      CLICKTRAIL_PUBLIC_URL: publicUrl,
+      CLICKTRAIL_COOKIE_DOMAIN: 'shop.test',
+      CLICKTRAIL_ADMIN_TOKEN: adminToken,
+    }),
+  );
+  return { server, apiBase: `http://127.0.0.1:${port}`, publicUrl };
 }
 
 /** Serves fixed pages by path (a stand-in for a webmail client). */

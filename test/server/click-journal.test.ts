@@ -4,9 +4,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteStore } from '../../server/store/sqlite.ts';
 import { JournalIngester } from '../../server/tracking/ingest.ts';
 import { ClickJournal, journalDir, segmentPath } from '../../server/tracking/journal.ts';
-import { JournalMoved, SqliteTrackingStore } from '../../server/tracking/sqlite-store.ts';
+import { SqliteTrackingStore } from '../../server/tracking/sqlite-store.ts';
 import { Tracking } from '../../server/tracking/tracking.ts';
-import type { TrackingWrite } from '../../server/tracking/store.ts';
+import { JournalMoved, type TrackingWrite } from '../../server/tracking/store.ts';
 import { migrations } from '../../server/store/migrations.ts';
 import { removeDir, tempDir } from '../support/server.ts';
 

@@ -32,6 +32,14 @@ async function prepare() {
   return { env, links, dbPath: env.CLICKTRAIL_DB };
 }
 
+/** Clicks each path on the child server, as a browser, one after another: each gets its 302. */
+async function clickEach(server: ChildServer, paths: string[]): Promise<void> {
+  for (const path of paths) {
+    const res = await fetch(`http://127.0.0.1:${server.port}${path}`, { headers: { 'user-agent': BROWSER_UA }, redirect: 'manual' });
+    expect(res.status).toBe(302);
+  }
+}
+
 describe('durable click recording', () => {
   it('has every click that got a 302 in the database after a SIGKILL mid-load', async () => {
     const { env, links, dbPath } = await prepare();
@@ -118,10 +126,7 @@ describe('durable click recording', () => {
     children.push(server);
     const locker = new Database(dbPath);
     locker.exec('BEGIN EXCLUSIVE');
-    for (let i = 0; i < 20; i++) {
-      const res = await fetch(`http://127.0.0.1:${server.port}${links[0]}`, { headers: { 'user-agent': BROWSER_UA }, redirect: 'manual' });
-      expect(res.status).toBe(302);
-    }
+    await clickEach(server, Array.from({ length: 20 }, () => links[0]!));
     server.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
     expect((locker.prepare('SELECT count(*) AS n FROM clicks').get() as { n: number }).n).toBe(0);
@@ -137,10 +142,7 @@ describe('durable click recording', () => {
     children.push(server);
     const locker = new Database(dbPath);
     locker.exec('BEGIN EXCLUSIVE');
-    for (let i = 0; i < 20; i++) {
-      const res = await fetch(`http://127.0.0.1:${server.port}${links[i % links.length]}`, { headers: { 'user-agent': BROWSER_UA }, redirect: 'manual' });
-      expect(res.status).toBe(302);
-    }
+    await clickEach(server, Array.from({ length: 20 }, (_, i) => links[i % links.length]!));
     server.child.kill('SIGKILL');
     expect(await server.exited).toBe('SIGKILL');
     locker.exec('ROLLBACK');

@@ -1,4 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { Hono } from 'hono';
@@ -93,4 +94,13 @@ export function removeDir(dir: string): void {
 export function trackedUrls(body: string, publicUrl = 'http://links.shop.test'): string[] {
   const escaped = publicUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return [...body.matchAll(new RegExp(`${escaped}/c/[A-Za-z0-9_-]+`, 'g'))].map((m) => m[0]);
+}
+
+/** A port nothing listens on right now, for a server whose public URL must name its port before it starts. */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
 }
