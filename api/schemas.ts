@@ -43,6 +43,7 @@ export const SettingsPatch = z.strictObject({
   clickTracking: z.boolean().optional(),
   leadEmailIdentification: z.boolean().optional(),
   universalLinkDomains: z.array(Domain).max(500).optional(),
+  mergeTagHosts: z.array(Domain).max(500).optional(),
   identificationWindowDays: z.number().int().min(0).max(365).optional(),
   identityCookieDays: z.number().int().min(1).max(400).optional(),
   scannerWindowSeconds: z.number().int().min(0).max(3600).optional(),

@@ -80,6 +80,12 @@ export interface Settings {
   clickTracking: boolean;
   leadEmailIdentification: boolean;
   universalLinkDomains: string[];
+  /**
+   * Where a link whose host comes from recipient data (`href="{{action_url}}"`) may go: these
+   * hosts and their subdomains; empty: any http(s) host. A value filled after a host the
+   * template writes itself can never change that host, whatever this says.
+   */
+  mergeTagHosts: string[];
   /** How long after sending a click may identify its recipient. */
   identificationWindowDays: number;
   /** Lifetime of the identity cookie. */

@@ -1,5 +1,6 @@
 import { getRequestListener } from '@hono/node-server';
-import { createServer, type Server } from 'node:http';
+import type { Hono } from 'hono';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { createApp } from './app.ts';
 import type { Config } from './config/config.ts';
 import type { AppContext } from './context.ts';
@@ -34,16 +35,19 @@ export function buildContext(config: Config, clickWriter: 'worker' | 'inline' = 
   };
 }
 
+/** What answers each request: clicks and opens take the fast lane; everything else is the Hono app. */
+export function requestListener(ctx: AppContext, app: Hono): RequestListener {
+  const hono = getRequestListener(app.fetch);
+  const tracking = trackingListener(ctx);
+  return (req, res) => {
+    if (!tracking(req, res)) void hono(req, res);
+  };
+}
+
 export async function startServer(config: Config): Promise<RunningServer> {
   const ctx = buildContext(config);
   await ctx.tracking.settle();
-  const app = createApp(ctx);
-  const hono = getRequestListener(app.fetch);
-  const tracking = trackingListener(ctx);
-  // Clicks and opens take the fast lane; everything else is the Hono app.
-  const server = createServer((req, res) => {
-    if (!tracking(req, res)) void hono(req, res);
-  });
+  const server = createServer(requestListener(ctx, createApp(ctx)));
   await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));
   const port = (server.address() as { port: number }).port;
   return {

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 
@@ -10,6 +10,8 @@ export interface Mail {
   text?: string | undefined;
   /** Names the outbox file; unique per (message, recipient). */
   key: string;
+  /** The same for every attempt at one (message, recipient): a repeat after a crash is recognisable as one. */
+  messageId: string;
 }
 
 export interface Mailer {
@@ -17,7 +19,12 @@ export interface Mailer {
   close(): void;
 }
 
-/** SMTP when a URL is given (pooled), otherwise an outbox folder of .eml files, so nothing needs a mail server. */
+/**
+ * SMTP when a URL is given (pooled), otherwise an outbox folder of .eml files, so nothing needs
+ * a mail server. An outbox file is written under a temporary name and renamed, so a crash
+ * leaves a whole mail or none; a mail whose file is already there was delivered by an attempt
+ * that crashed before recording it, and is not written again.
+ */
 export function createMailer(opts: { smtpUrl: string | null; outbox: string }): Mailer {
   if (opts.smtpUrl) {
     const url = new URL(opts.smtpUrl);
@@ -36,9 +43,20 @@ export function createMailer(opts: { smtpUrl: string | null; outbox: string }): 
     async send({ key, ...mail }) {
       ready ??= mkdir(opts.outbox, { recursive: true });
       await ready;
+      const path = join(opts.outbox, `${key}.eml`);
+      if (await exists(path)) return;
       const info = await transport.sendMail(mail);
-      await writeFile(join(opts.outbox, `${key}.eml`), info.message as Buffer);
+      // Dot-named: whoever reads the outbox takes *.eml, never a half-written file.
+      const partial = join(opts.outbox, `.${key}.eml.partial`);
+      await writeFile(partial, info.message as Buffer);
+      await rename(partial, path);
     },
     close: () => transport.close(),
   };
 }
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );

@@ -8,12 +8,13 @@ import { clickToken, openToken, type Keyring } from '../tokens/tokens.ts';
 export function personalise(
   message: MessageRecord,
   recipient: RecipientRecord,
-  ctx: { keys: Keyring; publicUrl: string },
+  ctx: { keys: Keyring; publicUrl: string; mergeTagHosts: readonly string[] },
 ): { subject: string; html: string; text: string | null } {
   const values = { email: recipient.email, name: recipient.name, attributes: recipient.attributes };
   const hooks: RenderHooks = {
     trackedHref: (i) => `${ctx.publicUrl}/c/${clickToken.sign(ctx.keys, recipient.id, message.links[i]!.id)}`,
     footerHtml: message.channel === 'email' ? emailFooter(message, recipient.id, ctx) : '',
+    mergeTagHosts: ctx.mergeTagHosts,
   };
   return {
     subject: fillMergeTags(message.subject, values),

@@ -13,7 +13,7 @@ const PARALLEL = 4;
  */
 export async function sendMessage(
   message: MessageRecord,
-  deps: { store: Store; mailer: Mailer; keys: Keyring; publicUrl: string; from: string },
+  deps: { store: Store; mailer: Mailer; keys: Keyring; publicUrl: string; from: string; mergeTagHosts: readonly string[] },
 ): Promise<SendResult> {
   const queue = await deps.store.claimUnsent(message.id);
   const result: SendResult = { sent: 0, failed: 0, failures: [] };
@@ -29,6 +29,7 @@ export async function sendMessage(
           html,
           text: text ?? undefined,
           key: `${message.id}-${r.id}`,
+          messageId: messageIdFor(message, r.id, deps.publicUrl),
         });
         await deps.store.recordDelivery(r.id, { ok: true, at: Date.now() });
         result.sent++;
@@ -42,4 +43,12 @@ export async function sendMessage(
   }
   await Promise.all(Array.from({ length: PARALLEL }, worker));
   return result;
+}
+
+/**
+ * Stable per (message, recipient), and unique per installation: the message's creation time
+ * tells this database's message 1 from another's. No address or name in it: it travels with the mail.
+ */
+export function messageIdFor(message: MessageRecord, recipientId: number, publicUrl: string): string {
+  return `<clicktrail.${message.id}.${recipientId}.${message.createdAt.toString(36)}@${new URL(publicUrl).hostname}>`;
 }

@@ -34,3 +34,15 @@ export function idParam(c: Context, name = 'id'): number {
 export function notFound(what: string): HTTPException {
   return new HTTPException(404, { message: `${what} not found` });
 }
+
+/**
+ * The `?limit=` of a list: absent → fallback; otherwise a whole number from 1 to max, or a 400
+ * (a negative or fractional limit must not slip past the cap or reach the database).
+ */
+export function limitQuery(c: Context, fallback: number, max: number): number {
+  const raw = c.req.query('limit');
+  if (raw === undefined) return fallback;
+  const n = /^[0-9]{1,6}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 1 && n <= max)) throw badRequest(`limit must be a whole number from 1 to ${max}`);
+  return n;
+}

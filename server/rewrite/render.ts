@@ -10,6 +10,12 @@ interface UrlPlan {
   /** The whole URL is one tag: its value is the URL, not a piece to percent-encode. */
   whole: boolean;
   fixed: string | null;
+  /**
+   * The origin the template itself writes before its first tag (`https://shop.test` of
+   * `https://shop.test/u/{{id}}`): a filled value may never change it. null when a tag
+   * writes the scheme or host: then the host comes from recipient data.
+   */
+  origin: string | null;
 }
 
 // Keyed by the stored url string; the redirect server asks for the same few URLs again and again.
@@ -22,10 +28,35 @@ function planFor(url: string): UrlPlan {
   const whole = wholeMergeTag(url);
   const parts = whole ? [whole] : splitMergeTags(url);
   const fixed = parts.every((p) => typeof p === 'string');
-  plan = { parts: fixed ? null : parts, whole: whole !== null, fixed: fixed ? toDestination(url) : null };
+  plan = {
+    parts: fixed ? null : parts,
+    whole: whole !== null,
+    fixed: fixed ? toDestination(url) : null,
+    origin: !fixed && typeof parts[0] === 'string' ? originOf(parts[0]) : null,
+  };
   if (plans.size >= MAX_PLANS) plans.clear();
   plans.set(url, plan);
   return plan;
+}
+
+function originOf(prefix: string): string | null {
+  if (!HTTP.test(prefix) || !URL.canParse(prefix)) return null;
+  const u = new URL(prefix);
+  return u.hostname ? u.origin : null;
+}
+
+/**
+ * Where a filled URL may go. With the template's origin, only there (a value such as
+ * `.evil.com` after `https://shop.test` would make another host). With the host from
+ * recipient data, any http(s) host, or only the listed hosts and their subdomains when the
+ * list is set.
+ */
+function allowed(plan: UrlPlan, dest: string, hosts: readonly string[]): boolean {
+  const url = new URL(dest);
+  if (plan.origin !== null) return url.origin === plan.origin && !url.username && !url.password;
+  if (hosts.length === 0) return true;
+  const host = url.hostname.toLowerCase();
+  return hosts.some((h) => host === h || host.endsWith(`.${h}`));
 }
 
 function fill(plan: UrlPlan, parts: (string | MergeTag)[], values: MergeValues): string {
@@ -54,10 +85,16 @@ function toDestination(s: string): string | null {
   return /[^\x21-\x7e]/.test(s) ? new URL(s).href : s;
 }
 
-/** Where link `url` (as stored in CompiledLink) sends this recipient; null when that is not an absolute http(s) URL. */
-export function resolveDestination(url: string, values: MergeValues): string | null {
+/**
+ * Where link `url` (as stored in CompiledLink) sends this recipient; null when that is not an
+ * absolute http(s) URL, or when recipient data would take it off the template's origin or
+ * outside `mergeTagHosts` (settings).
+ */
+export function resolveDestination(url: string, values: MergeValues, mergeTagHosts: readonly string[] = []): string | null {
   const plan = planFor(url);
-  return plan.parts ? toDestination(fill(plan, plan.parts, values)) : plan.fixed;
+  if (!plan.parts) return plan.fixed;
+  const dest = toDestination(fill(plan, plan.parts, values));
+  return dest !== null && allowed(plan, dest, mergeTagHosts) ? dest : null;
 }
 
 export function renderHtml(msg: CompiledMessage, values: MergeValues, hooks: RenderHooks): string {
@@ -105,9 +142,12 @@ function renderLink(
   if (!plan.parts) return plan.fixed === null ? raw : esc(hooks.trackedHref(index, plan.fixed));
   const filled = fill(plan, plan.parts, values);
   const dest = toDestination(filled);
+  if (dest !== null) {
+    // Recipient data that would take the link to another site: no link at all, neither tracked nor direct.
+    return allowed(plan, dest, hooks.mergeTagHosts ?? []) ? esc(hooks.trackedHref(index, dest)) : '#';
+  }
   // Not http(s) for this recipient (say the attribute is missing): their value, never a dead tracked link,
   // and never a script: recipient data is imported from anywhere.
-  if (dest !== null) return esc(hooks.trackedHref(index, dest));
   return SCRIPT_SCHEME.test(filled) ? '#' : esc(filled);
 }
 

@@ -55,4 +55,6 @@ export interface RenderHooks {
   trackedHref(linkIndex: number, destination: string): string;
   /** HTML to put at the footer slot (open pixel, honeypot). */
   footerHtml: string;
+  /** settings.mergeTagHosts: where a link whose host comes from recipient data may go (empty or absent: any http(s) host). */
+  mergeTagHosts?: readonly string[];
 }

@@ -4,7 +4,7 @@ import { AddRecipientsBody, CreateMessageBody } from '../../api/schemas.ts';
 import type { AppContext } from '../context.ts';
 import { personalise } from '../delivery/personalise.ts';
 import { sendMessage } from '../delivery/send.ts';
-import { badRequest, idParam, jsonBody, notFound } from '../http/json-body.ts';
+import { badRequest, idParam, jsonBody, limitQuery, notFound } from '../http/json-body.ts';
 import { compileMessage } from '../rewrite/compile.ts';
 import type { MessageRecord } from '../store/store.ts';
 
@@ -50,7 +50,7 @@ export function messageRoutes(ctx: AppContext): Hono {
   });
 
   app.get('/', async (c) => {
-    const limit = Math.min(Number(c.req.query('limit') ?? 50) || 50, 200);
+    const limit = limitQuery(c, 50, 200);
     const messages = await store.listMessages(limit);
     await ctx.tracking.settle();
     const headlines = await ctx.tracking.store.headlines(messages.map((m) => m.id));
@@ -80,7 +80,12 @@ export function messageRoutes(ctx: AppContext): Hono {
   app.post('/:id/send', async (c) => {
     const message = await messageOr404(idParam(c));
     return c.json(
-      await sendMessage(message, { ...ctx, publicUrl: ctx.config.publicUrl, from: ctx.config.from }),
+      await sendMessage(message, {
+        ...ctx,
+        publicUrl: ctx.config.publicUrl,
+        from: ctx.config.from,
+        mergeTagHosts: (await store.getSettings()).mergeTagHosts,
+      }),
     );
   });
 
@@ -90,7 +95,8 @@ export function messageRoutes(ctx: AppContext): Hono {
     if (!email) throw badRequest('query parameter email is required');
     const recipient = await store.findRecipient(message.id, email);
     if (!recipient) throw notFound('recipient');
-    return c.html(personalise(message, recipient, { keys: ctx.keys, publicUrl: ctx.config.publicUrl }).html);
+    const { mergeTagHosts } = await store.getSettings();
+    return c.html(personalise(message, recipient, { keys: ctx.keys, publicUrl: ctx.config.publicUrl, mergeTagHosts }).html);
   });
 
   return app;

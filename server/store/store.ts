@@ -76,6 +76,7 @@ export const DEFAULT_SETTINGS: Settings = {
   clickTracking: true,
   leadEmailIdentification: true,
   universalLinkDomains: [],
+  mergeTagHosts: [],
   identificationWindowDays: 7,
   identityCookieDays: 30,
   scannerWindowSeconds: 10,

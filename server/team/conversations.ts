@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { TeamReplyBody } from '../../api/schemas.ts';
 import type { Conversation } from '../../api/types.ts';
 import type { AppContext } from '../context.ts';
-import { idParam, jsonBody, notFound } from '../http/json-body.ts';
+import { idParam, jsonBody, limitQuery, notFound } from '../http/json-body.ts';
 import { messageAdded } from '../messenger/conversations.ts';
 import type { StoredConversation } from '../messenger/store.ts';
 
@@ -14,7 +14,7 @@ export function conversationRoutes(ctx: AppContext): Hono {
   const m = ctx.messenger;
 
   app.get('/', async (c) => {
-    const limit = Math.min(Number(c.req.query('limit') ?? 50) || 50, 200);
+    const limit = limitQuery(c, 50, 200);
     return c.json(await m.store.listConversations(limit));
   });
 

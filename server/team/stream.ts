@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { AppContext } from '../context.ts';
-import { badRequest } from '../http/json-body.ts';
+import { badRequest, limitQuery } from '../http/json-body.ts';
 import { channels } from '../messenger/hub.ts';
 import { pullStream, resumeFrom } from '../messenger/sse-pull.ts';
 
@@ -26,7 +26,7 @@ export function teamStreamRoutes(ctx: AppContext): Hono {
   app.get('/notifications', async (c) => {
     const raw = c.req.query('after') ?? '0';
     if (!/^[0-9]{1,15}$/.test(raw)) throw badRequest('after must be an event id (a non-negative integer)');
-    const limit = Math.min(Number(c.req.query('limit') ?? NOTIFICATIONS_PAGE) || NOTIFICATIONS_PAGE, 500);
+    const limit = limitQuery(c, NOTIFICATIONS_PAGE, 500);
     return c.json(await store.teamEventsAfter(Number(raw), limit));
   });
 

@@ -58,6 +58,9 @@ export function signToken(keys: Keyring, kind: TokenKind, fields: number[]): str
 export function verifyToken(keys: Keyring, kind: TokenKind, token: string, fieldCount: number): number[] | null {
   if (!TOKEN_SHAPE.test(token)) return null;
   const raw = Buffer.from(token, 'base64url');
+  // The last character carries unused bits, so other spellings decode to the same bytes:
+  // only the one we issue is accepted, so a token (and a cookie) has one spelling.
+  if (raw.toString('base64url') !== token) return null;
   if (raw.length < 2 + MAC_BYTES || raw[1] !== kind) return null;
   const body = raw.subarray(0, raw.length - MAC_BYTES);
   const given = raw.subarray(raw.length - MAC_BYTES);

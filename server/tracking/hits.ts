@@ -91,10 +91,10 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
     const link = tracking.cachedLink(ids.linkId) ?? (await tracking.link(ids.linkId));
     const recipient = tracking.cachedRecipient(ids.recipientId) ?? (await tracking.recipient(ids.recipientId));
     if (!link || !recipient || link.messageId !== recipient.messageId || !link.tracked) return NOT_FOUND;
-    const location = link.honeypot ? `${config.publicUrl}/` : resolveDestination(link.url, recipient);
+    const settings = await store.getSettings();
+    const location = link.honeypot ? `${config.publicUrl}/` : resolveDestination(link.url, recipient, settings.mergeTagHosts);
     if (!location) return NOT_FOUND;
 
-    const settings = await store.getSettings();
     const hit = signals(req, at, recipient.sentAt, settings.scannerWindowSeconds);
     const history = tracking.recent.judge(recipient.id, { linkId: link.id, at, honeypot: link.honeypot }, link.messageTrackedLinks);
     const botReason = clickReason(hit) ?? history.reason;

@@ -48,6 +48,8 @@ describe('delivery through a real SMTP server', () => {
     expect(mail.parsed.subject).toBe('Spring sale for Michelle');
     expect(mail.parsed.to).toMatchObject({ value: [{ address: 'michelle@shop.test', name: 'Michelle Obama' }] });
     expect(mail.parsed.html).toContain('<p>Hi Michelle,</p>');
+    // Stable per (message, recipient): a repeat after a crash carries the same Message-ID.
+    expect(mail.parsed.messageId).toBe(`<clicktrail.${id}.${(await s.ctx.store.findRecipient(id, 'michelle@shop.test'))!.id}.${(await s.ctx.store.getMessage(id))!.createdAt.toString(36)}@links.shop.test>`);
     expect(mail.parsed.text).toMatch(/^Hi Michelle, shop the sale: http:\/\/links\.shop\.test\/c\/\S+ or read http:\/\/links\.shop\.test\/c\/\S+\.$/);
 
     const recipient = await s.ctx.store.findRecipient(id, 'michelle@shop.test');

@@ -26,6 +26,30 @@ describe('signed tokens', () => {
     }
   });
 
+  it('accepts only the spelling it issues, not the others that decode to the same bytes', () => {
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // Found by the audit: the last character's unused bits gave every token 3 more spellings.
+    let checked = 0;
+    const identity = identityToken.sign(keys, { personId: 1, recipientId: 2, linkId: 3, expiresAt: Date.now() + 60_000 });
+    const cases: [string, (t: string) => unknown][] = [
+      [clickToken.sign(keys, 1, 2), (t) => clickToken.verify(keys, t)],
+      [clickToken.sign(keys, 123_456, 7), (t) => clickToken.verify(keys, t)],
+      [openToken.sign(keys, 42), (t) => openToken.verify(keys, t)],
+      [identity, (t) => identityToken.verify(keys, t)],
+    ];
+    for (const [t, verify] of cases) {
+      expect(verify(t)).not.toBeNull();
+      for (const c of ALPHABET) {
+        const other = t.slice(0, -1) + c;
+        if (other === t) continue;
+        // Same bytes when decoded, or different ones: refused either way.
+        if (Buffer.from(other, 'base64url').equals(Buffer.from(t, 'base64url'))) checked++;
+        expect(verify(other)).toBeNull();
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
   it('keeps old tokens valid after a rotation, signing new ones with the new secret', () => {
     const old = clickToken.sign(keys, 1, 2);
     const rotated = new Keyring(['second-secret-for-tests', 'first-secret-for-tests']);

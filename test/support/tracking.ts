@@ -41,9 +41,9 @@ export async function sendMessage(
   return { id, links, copies };
 }
 
-/** A hit on the app as a mail client or browser would make it. */
+/** A hit as a mail client or browser would make it, through the lane production answers it on. */
 export function hit(s: TestServer, path: string, init: { method?: string; ua?: string; headers?: Record<string, string> } = {}) {
-  return s.app.request(path, {
+  return s.fetch(path, {
     method: init.method ?? 'GET',
     headers: { 'user-agent': init.ua ?? BROWSER_UA, ...init.headers },
   });
