@@ -113,6 +113,7 @@ export type BotReason =
   | 'prefetch' // Purpose / Sec-Purpose: prefetch
   | 'too-soon' // within settings.scannerWindowSeconds of delivery
   | 'burst' // the recipient's links were all hit within a few seconds
+  | 'repeat' // one link requested over and over by one recipient (5 times within 2 s)
   | 'honeypot' // the hidden link no person can see, or a hit near it in time
   | 'apple-mpp'; // Apple Mail Privacy Protection fetching the open pixel
 

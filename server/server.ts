@@ -1,10 +1,11 @@
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createApp } from './app.ts';
 import type { Config } from './config/config.ts';
 import type { AppContext } from './context.ts';
 import { createMailer } from './delivery/mailer.ts';
+import { guardConnections, type ConnectionLimits } from './http/connections.ts';
 import { createMessenger } from './messenger/messenger.ts';
 import { SqliteStore } from './store/sqlite.ts';
 import { Keyring } from './tokens/tokens.ts';
@@ -35,19 +36,24 @@ export function buildContext(config: Config, clickWriter: 'worker' | 'inline' = 
   };
 }
 
-/** What answers each request: clicks and opens take the fast lane; everything else is the Hono app. */
-export function requestListener(ctx: AppContext, app: Hono): RequestListener {
+/**
+ * The HTTP server, not yet listening: clicks and opens take the fast lane, everything else is
+ * the Hono app, and idle or silent connections can't use up the open files.
+ */
+export function httpServer(ctx: AppContext, app: Hono, limits?: ConnectionLimits): Server {
   const hono = getRequestListener(app.fetch);
   const tracking = trackingListener(ctx);
-  return (req, res) => {
+  const server = createServer((req, res) => {
     if (!tracking(req, res)) void hono(req, res);
-  };
+  });
+  guardConnections(server, limits);
+  return server;
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
   const ctx = buildContext(config);
   await ctx.tracking.settle();
-  const server = createServer(requestListener(ctx, createApp(ctx)));
+  const server = httpServer(ctx, createApp(ctx));
   await new Promise<void>((resolve) => server.listen(config.port, '0.0.0.0', resolve));
   const port = (server.address() as { port: number }).port;
   return {

@@ -96,8 +96,9 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
     if (!location) return NOT_FOUND;
 
     const hit = signals(req, at, recipient.sentAt, settings.scannerWindowSeconds);
-    const history = tracking.recent.judge(recipient.id, { linkId: link.id, at, honeypot: link.honeypot }, link.messageTrackedLinks);
-    const botReason = clickReason(hit) ?? history.reason;
+    const fromRequest = clickReason(hit);
+    const history = tracking.recent.judge(recipient.id, { linkId: link.id, at, honeypot: link.honeypot }, link.messageTrackedLinks, fromRequest);
+    const botReason = fromRequest ?? history.reason;
 
     const recorded = tracking.record({
       kind: 'click',

@@ -1,8 +1,8 @@
 declare const chrome: import('webextension-polyfill').Browser;
 /**
  * The extension's screenshots for docs/: `npx tsx test/extension/screenshots.ts`.
- * A real server with scripted clicks, the built extension in real Chromium, a real
- * template from ../shared/fixtures/emails: what a marketer would see.
+ * A real server with scripted clicks, the built extension in real Chromium, templates
+ * from test/fixtures/emails: what a marketer would see.
  */
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,17 +26,17 @@ const PEOPLE = [
   ['Linus Pauling', 'linus@shop.test'],
   ['Hedy Lamarr', 'hedy@shop.test'],
 ] as const;
+// Every merge tag of the three templates below.
 const ATTRIBUTES = {
   action_url: 'https://app.shop.test/start',
   login_url: 'https://app.shop.test/login',
   live_chat_url: 'https://shop.test/chat',
   help_url: 'https://help.shop.test/',
   support_email: 'help@shop.test',
-  username: 'you',
-  trial_length: '14 days',
-  trial_start_date: 'May 1',
-  trial_end_date: 'May 15',
-  product_name: 'Clicktrail Coffee',
+  invoice_id: 'INV-2041',
+  date: '30 April',
+  due_date: '14 May',
+  total: '£30.50',
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'clicktrail-shots-'));
@@ -79,18 +79,18 @@ try {
   await api('PATCH', '/api/settings', { scannerWindowSeconds: 0, allowedOrigins: [SITE] });
   await campaign(
     'Your invoice for April',
-    readFileSync(join(FIXTURES, 'postmark/invoice.html'), 'utf8'),
+    readFileSync(join(FIXTURES, 'invoice.html'), 'utf8'),
     [[0], [], [0], [], [], [0]],
   );
   await campaign(
     'Spring beans are in',
-    readFileSync(join(FIXTURES, 'leemunroe/email-inlined.html'), 'utf8'),
+    readFileSync(join(FIXTURES, 'newsletter-inlined.html'), 'utf8'),
     [[0], [0, 1], [1], [], [0], [], [1]],
     { goal: { event: 'order', withinDays: 7 } },
   );
   const welcome = await campaign(
-    'Welcome to Clicktrail Coffee',
-    readFileSync(join(FIXTURES, 'postmark/welcome.html'), 'utf8'),
+    'Welcome to Bean & Leaf',
+    readFileSync(join(FIXTURES, 'welcome.html'), 'utf8'),
     [[1, 1], [1, 3], [1], [4], [1, 2], [3], [1], []],
     { bots: [1, 1, 3, 0, 1] },
   );
@@ -131,7 +131,7 @@ try {
   // The overlay on the welcome mail as it sits in a webmail sent folder, two links Gmail-wrapped.
   const urls = trackedUrls(welcome.htmls[0]!, publicUrl);
   pages['/sent'] = webmailPage(
-    'Welcome to Clicktrail Coffee',
+    'Welcome to Bean & Leaf',
     welcome.htmls[0]!
       .replace(`href="${urls[1]}"`, `href="${gmailWrap(urls[1]!)}"`)
       .replace(`href="${urls[3]}"`, `href="${gmailWrap(urls[3]!)}"`),
@@ -170,7 +170,7 @@ try {
   await view.waitForSelector('section.people');
   await pause(800);
   // The overlay inside the sandboxed frame answers hovers too.
-  await view.frameLocator('iframe').locator('a:has-text("Do this Next")').hover();
+  await view.frameLocator('iframe').locator('a:has-text("Choose your first roast")').hover();
   await view.frameLocator('iframe').locator('[data-clicktrail-overlay] .card').waitFor();
   await view.screenshot({ path: join(DOCS, 'message-view.png') });
   await context.close();

@@ -11,19 +11,30 @@ useTestServer((server) => {
   s = server;
 });
 
+interface Anchor {
+  /** The href as a browser reads it (entities decoded, trimmed). */
+  href: string;
+  /** The href's value exactly as written in the source. */
+  raw: string;
+}
+
 /** Every <a href> of a document, read with parse5's plain tree (independently of the rewriter). */
-function anchorsOf(html: string): string[] {
-  const hrefs: string[] = [];
+function anchorsOf(html: string): Anchor[] {
+  const anchors: Anchor[] = [];
   const walk = (node: any) => {
     if (node.tagName === 'a') {
       const href = node.attrs.find((a: any) => a.name === 'href');
-      if (href) hrefs.push(href.value.trim());
+      if (href) {
+        const loc = node.sourceCodeLocation.attrs.href;
+        const written = /^[^=]*=\s*(?:"([^"]*)"|'([^']*)'|(.*))$/s.exec(html.slice(loc.startOffset, loc.endOffset));
+        anchors.push({ href: href.value.trim(), raw: written ? (written[1] ?? written[2] ?? written[3]!) : '' });
+      }
     }
     for (const child of node.childNodes ?? []) walk(child);
     if (node.content) walk(node.content);
   };
-  walk(parse(html));
-  return hrefs;
+  walk(parse(html, { sourceCodeLocationInfo: true }));
+  return anchors;
 }
 
 const MERGE_TAG = /\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g;
@@ -31,15 +42,26 @@ const MERGE_TAG = /\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g;
 /** Attributes for every merge tag a template uses: URL-looking names get URLs, the rest plain words. */
 function attributesFor(html: string): Record<string, string> {
   const attrs: Record<string, string> = {};
-  for (const [, name] of html.matchAll(MERGE_TAG)) {
-    attrs[name!] = name!.endsWith('_url') ? `https://app.example.com/${name}` : `value${name!.length}`;
+  for (const [, tag] of html.matchAll(MERGE_TAG)) {
+    // `{{attributes.X}}` and `{{X}}` both name the attribute X.
+    const name = tag!.replace(/^attributes\./, '');
+    attrs[name] = name.endsWith('_url') ? `https://app.example.com/${name}` : `value${name.length}`;
   }
   return attrs;
 }
 
 function fill(html: string, email: string, name: string, attrs: Record<string, string>): string {
+  const [first, ...rest] = name.split(' ');
   return html.replace(MERGE_TAG, (_, tag: string) =>
-    tag === 'email' ? email : tag === 'name' ? name : tag === 'first_name' ? name.split(' ')[0]! : (attrs[tag] ?? ''),
+    tag === 'email'
+      ? email
+      : tag === 'name'
+        ? name
+        : tag === 'first_name'
+          ? first!
+          : tag === 'last_name'
+            ? rest.join(' ')
+            : (attrs[tag.replace(/^attributes\./, '')] ?? ''),
   );
 }
 
@@ -51,11 +73,14 @@ describe('every fixture template: create, preview, send', () => {
       const { id, links } = (await created.json()) as MessageCreated;
 
       // The placements are the original's anchors, in order; exactly the http(s) and merge-tag ones tracked.
-      const hrefs = anchorsOf(html);
+      const anchors = anchorsOf(html);
+      const hrefs = anchors.map((a) => a.href);
       expect(links.map((l) => l.url)).toEqual(hrefs);
+      expect(links.map((l) => l.position)).toEqual(hrefs.map((_, i) => i));
       for (const link of links) {
         expect(link.tracked).toBe(/^https?:\/\//i.test(link.url) || /^\{\{[^}]+\}\}$/.test(link.url));
       }
+      expect(links.some((l) => l.tracked)).toBe(true);
 
       const attributes = attributesFor(html);
       const email = 'michelle@shop.test';
@@ -82,17 +107,18 @@ describe('every fixture template: create, preview, send', () => {
       const byId = new Map(links.map((l) => [l.id, l]));
       const tracked = trackedUrls(restored);
       expect(tracked).toHaveLength(links.filter((l) => l.tracked).length);
+      expect(new Set(tracked).size).toBe(tracked.length);
       for (const url of tracked) {
         const token = clickToken.verify(s.ctx.keys, url.split('/c/')[1]!);
         expect(token).not.toBeNull();
-        restored = restored.replace(url, byId.get(token!.linkId)!.url);
+        const written = anchors[byId.get(token!.linkId)!.position]!.raw;
+        restored = restored.replace(url, () => written);
       }
       expect(fill(restored, email, name, attributes)).toBe(fill(html, email, name, attributes));
 
-      // mailto: links come through as written (with their merge tags filled).
-      for (const href of hrefs.filter((h) => h.startsWith('mailto:'))) {
-        expect(rendered).toContain(`href="${fill(href, email, name, attributes)}"`);
-      }
+      // mailto:, tel: and sms: links come through as written (with their merge tags filled).
+      const direct = (h: string) => /^(mailto|tel|sms):/.test(h);
+      expect(anchorsOf(rendered).map((a) => a.href).filter(direct)).toEqual(hrefs.filter(direct).map((h) => fill(h, email, name, attributes)));
 
       const sent = await s.api('POST', `/api/messages/${id}/send`);
       expect(await sent.json()).toMatchObject({ sent: 1, failed: 0 });

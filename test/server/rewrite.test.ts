@@ -1,12 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse, type DefaultTreeAdapterTypes as P5 } from 'parse5';
+import { parse, type DefaultTreeAdapterTypes as P5, type ParserError } from 'parse5';
 import { compileMessage } from '../../server/rewrite/compile.ts';
 import { renderHtml, renderText, resolveDestination } from '../../server/rewrite/render.ts';
 import type { CompiledMessage, CompileOptions, MergeValues } from '../../server/rewrite/template.ts';
+import { fixtureTemplates } from '../support/server.ts';
 
-const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/emails');
 const ON: CompileOptions = { clickTracking: true, universalLinkDomains: [] };
 const NOBODY: MergeValues = { email: 'ann@example.com', name: 'Ann Lee', attributes: {} };
 
@@ -52,42 +50,79 @@ function elements(node: P5.ParentNode, out: P5.Element[] = []): P5.Element[] {
   return out;
 }
 
-/** Every `<a href>` value as parse5 sees it, in tree order: an independent view of the anchors. */
-function hrefsOf(html: string): string[] {
+/** Every `<tag href>` value as parse5 sees it, in tree order: an independent view of the anchors. */
+function hrefsOf(html: string, tag = 'a'): string[] {
   return elements(parse(html))
-    .filter((e) => e.tagName === 'a')
+    .filter((e) => e.tagName === tag)
     .flatMap((e) => e.attrs.filter((a) => a.name === 'href').map((a) => a.value.trim()));
 }
 
-function listFixtures(dir: string, prefix = ''): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory()
-      ? listFixtures(join(dir, e.name), `${prefix}${e.name}/`)
-      : e.name.endsWith('.html')
-        ? [`${prefix}${e.name}`]
-        : [],
-  );
-}
+// Fixture tags have no fallbacks; this pattern is all the test needs to fill them independently.
+const TAG = /\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g;
+const WHOLE = /^\{\{\s*[A-Za-z_][\w.-]*\s*\}\}$/;
+const FIXTURE_NAME = 'Ann Lee';
+const FIXTURE_EMAIL = 'ann+beans@example.com';
+/** A recipient value for every tag a fixture uses: the attribute X answers both `{{X}}` and `{{attributes.X}}`. */
+const valueFor = (tag: string): string => {
+  const name = tag.replace(/^attributes\./, '');
+  if (tag === 'email') return FIXTURE_EMAIL;
+  if (tag === 'name') return FIXTURE_NAME;
+  if (tag === 'first_name') return 'Ann';
+  if (tag === 'last_name') return 'Lee';
+  return name.endsWith('_url') ? `https://example.com/${name}` : `v${name.replace(/[^A-Za-z0-9]/g, '')}`;
+};
+/** Tags filled as in text: the values above hold nothing to HTML-escape. */
+const fill = (s: string) => s.replace(TAG, (_, tag: string) => valueFor(tag));
+/** A link's destination: a whole-href tag is the URL itself; tags inside a URL are percent-encoded. */
+const destinationOf = (url: string) =>
+  WHOLE.test(url) ? fill(url) : url.replace(TAG, (_, tag: string) => encodeURIComponent(valueFor(tag)));
+const valuesFor = (src: string): MergeValues => ({
+  email: FIXTURE_EMAIL,
+  name: FIXTURE_NAME,
+  attributes: Object.fromEntries([...src.matchAll(TAG)].map((m) => m[1]!.replace(/^attributes\./, '')).map((n) => [n, valueFor(n)])),
+});
+
+const TEMPLATES = new Map(fixtureTemplates());
+const fixture = (name: string) => TEMPLATES.get(name) ?? expect.unreachable(`no fixture ${name}`);
+const tracked = (msg: CompiledMessage) => msg.links.filter((l) => l.tracked).map((l) => l.url);
 
 describe('real templates round-trip', () => {
-  const files = listFixtures(FIXTURES);
-  it('finds the fixtures', () => {
-    expect(files.length).toBeGreaterThanOrEqual(15);
+  it('finds the fixtures, and together they carry every hard structure their README lists', () => {
+    expect(TEMPLATES.size).toBeGreaterThanOrEqual(8);
+    const all = [...TEMPLATES.values()].join('\n');
+    for (const structure of [
+      /<style[^>]*>[^<]*\{/i, // a style block
+      / style="[^"]+"/, // inlined CSS
+      /<table[^>]*>\s*<tr[^>]*>\s*<td[^>]*>\s*<table/i, // nested layout tables
+      /<!--\[if mso\]>/,
+      /<!--\[if !mso\]><!-->[^]*?<a [^]*?<!--<!\[endif\]-->/,
+      /<!--\[if mso\]>\s*<v:roundrect [^>]*href="https:\/\/[^"]+"/,
+      /<!--\[if mso\]>\s*<v:roundrect [^>]*href="\{\{action_url\}\}"/,
+      /<map [^>]*>\s*<area [^>]*href="https:/,
+      /href="https:\/\/[^"]*\?[^"]*&amp;utm_source=/,
+      /href="https:\/\/[^"]*&#38;/,
+      /<A HREF="https:/,
+      /href='https:/,
+      /href=https:\/\//,
+      /HREF = "/,
+      /href="\{\{action_url\}\}"/,
+      /href="https:\/\/shop\.test\/orders\/\{\{attributes\.order_id\}\}"/,
+      /\{\{first_name\}\}/,
+      /href="mailto:/,
+      /href="mailto:\{\{support_email\}\}/,
+      /href="tel:/,
+      /href="sms:/,
+      /href="#[a-z]/,
+      /<!-- [^>]*<a href="https:/, // an anchor inside a plain comment
+      /\r\n/,
+    ]) {
+      expect(all, String(structure)).toMatch(structure);
+    }
   });
 
-  // Fixture tags have no fallbacks; this pattern is all the test needs to fill them independently.
-  const TAG = /\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g;
-  const valueFor = (name: string) => (name.endsWith('_url') ? 'https://example.com/action' : `v${name.replace(/[^A-Za-z0-9]/g, '')}`);
-  const fill = (s: string) => s.replace(TAG, (_, name: string) => valueFor(name));
-
-  it.each(files)('%s', (file) => {
-    const src = readFileSync(join(FIXTURES, file), 'utf8');
-    const names = [...new Set([...src.matchAll(TAG)].map((m) => m[1]!))];
-    const values: MergeValues = {
-      email: valueFor('email'),
-      name: valueFor('name'),
-      attributes: Object.fromEntries(names.map((n) => [n, valueFor(n)])),
-    };
+  it.each([...TEMPLATES.keys()])('%s', (file) => {
+    const src = fixture(file);
+    const values = valuesFor(src);
     const msg = compileMessage(src, null, ON);
     const { html, dests } = renderMarked(msg, values);
 
@@ -96,22 +131,168 @@ describe('real templates round-trip', () => {
 
     // The footer slot sits right before </body>.
     const withFooter = renderMarked(msg, values, '<!--FOOTER-->').html;
-    expect(mapBack(withFooter, msg, fill)).toBe(fill(src).replace(/<\/body>/i, '<!--FOOTER--></body>'));
+    expect(mapBack(withFooter, msg, fill)).toBe(fill(src).replace(/<\/body>/i, '<!--FOOTER-->$&'));
 
     // The tracked links are exactly the http(s) and whole-merge-tag anchors of the original.
     const hrefs = hrefsOf(src);
-    const expected = hrefs.filter((h) => /^https?:\/\//i.test(h) || /^\{\{\s*[A-Za-z_][\w.-]*\s*\}\}$/.test(h));
+    const expected = hrefs.filter((h) => /^https?:\/\//i.test(h) || WHOLE.test(h));
     const html_links = msg.links.filter((l) => l.part === 'html');
     expect(html_links.map((l) => l.url)).toEqual(hrefs);
     expect(html_links.map((l) => l.position)).toEqual(hrefs.map((_, i) => i));
-    expect(msg.links.filter((l) => l.tracked).map((l) => l.url)).toEqual(expected);
+    expect(tracked(msg)).toEqual(expected);
     expect(expected.length).toBeGreaterThan(0);
     expect(html.match(/@@\d+@@/g)).toHaveLength(expected.length);
-    for (const [i, d] of dests) expect(d).toBe(fill(msg.links[i]!.url));
+    expect(dests.size).toBe(expected.length);
+    for (const [i, d] of dests) expect(d).toBe(destinationOf(msg.links[i]!.url));
 
-    // mailto: hrefs come out as written (tags filled), untracked.
-    const mailtos = hrefs.filter((h) => h.startsWith('mailto:'));
-    expect(hrefsOf(html).filter((h) => h.startsWith('mailto:'))).toEqual(mailtos.map(fill));
+    // mailto:, tel: and sms: hrefs come out as written (tags filled), untracked.
+    const direct = (h: string) => /^(mailto|tel|sms):/.test(h);
+    expect(hrefsOf(html).filter(direct)).toEqual(hrefs.filter(direct).map(fill));
+    expect(msg.links.filter((l) => direct(l.url)).every((l) => !l.tracked && l.reason === 'not-http')).toBe(true);
+  });
+});
+
+// What the rewriter makes of each fixture's hard structures today. It tracks `<a href>` only:
+// `<area href>`, VML `v:roundrect href` and anchors inside comments (MSO conditionals included)
+// are left as written, their merge tags filled. Tracking those is later work; these lists change with it.
+describe('the fixtures, link by link', () => {
+  const compiled = (file: string) => {
+    const src = fixture(file);
+    const msg = compileMessage(src, null, ON);
+    return { src, msg, ...renderMarked(msg, valuesFor(src)) };
+  };
+
+  it('welcome.html: masthead, merge-tag button and help links tracked; mailto: and tel: left alone', () => {
+    const { msg } = compiled('welcome.html');
+    expect(msg.links.map((l) => [l.url, l.tracked])).toEqual([
+      ['https://shop.test/?utm_source=welcome&utm_medium=email', true],
+      ['{{action_url}}', true],
+      ['{{live_chat_url}}', true],
+      ['mailto:{{support_email}}?subject=Help%20choosing%20beans', false],
+      ['{{help_url}}', true],
+      ['tel:+441632960123', false],
+    ]);
+    expect(msg.links.map((l) => l.text)).toEqual(['Bean & Leaf', 'Choose your first roast', 'chat with a roaster', 'write to us', 'brewing guides', '01632 960123']);
+  });
+
+  it('receipt.html: the order page twice, entities decoded, #anchor untracked', () => {
+    const { msg, html, dests } = compiled('receipt.html');
+    const order = 'https://shop.test/orders/{{attributes.order_id}}';
+    expect(msg.links.filter((l) => l.url === order).map((l) => [l.position, l.text, l.tracked])).toEqual([
+      [2, 'Follow your order', true],
+      [6, 'your order page', true],
+    ]);
+    expect(dests.get(2)).toBe('https://shop.test/orders/vorderid');
+    expect(dests.get(6)).toBe('https://shop.test/orders/vorderid');
+    expect(msg.links[0]).toMatchObject({ url: 'https://shop.test/?utm_source=receipt&utm_medium=email', tracked: true });
+    expect(rawOf(msg).get(0)).toBe('https://shop.test/?utm_source=receipt&amp;utm_medium=email');
+    expect(msg.links[1]).toMatchObject({ url: '#delivery', tracked: false, reason: 'not-http' });
+    expect(html).toContain('<a href="#delivery" style="color: #8a4b1f;">');
+    expect(tracked(msg)).toHaveLength(7);
+    expect(msg.links).toHaveLength(10);
+  });
+
+  it('bulletproof-button.html: the fallback anchors are tracked, the VML hrefs in MSO comments are not', () => {
+    const { msg, html } = compiled('bulletproof-button.html');
+    const parcel = 'https://track.carrier.test/parcel?id={{attributes.tracking_number}}&lang=en&utm_source=shipping';
+    expect(msg.links.map((l) => [l.url, l.tracked])).toEqual([
+      ['https://shop.test/?utm_source=shipping&utm_medium=email', true],
+      [parcel, true],
+      ['{{action_url}}', true],
+      ['mailto:orders@shop.test', false],
+    ]);
+    expect(html.match(/@@\d+@@/g)).toEqual(['@@0@@', '@@1@@', '@@2@@']);
+    // The Outlook buttons point straight at the destinations, merge tags filled, untracked.
+    expect(html).toContain('<v:roundrect xmlns:v="urn:schemas-microsoft-com:vml" xmlns:w="urn:schemas-microsoft-com:office:word" href="https://track.carrier.test/parcel?id=vtrackingnumber&amp;lang=en&amp;utm_source=shipping"');
+    expect(html).toContain('href="https://example.com/action_url" style="height:42px;');
+  });
+
+  it('image-map.html: <area href>s are left as written; the text links to the same places are tracked', () => {
+    const { src, msg, html } = compiled('image-map.html');
+    const areas = hrefsOf(src, 'area');
+    expect(areas).toHaveLength(4);
+    expect(hrefsOf(html, 'area')).toEqual(areas);
+    const listed = msg.links.map((l) => l.url);
+    for (const area of areas) {
+      expect(listed).not.toContain(area);
+      expect(listed).toContain(area.replace('utm_content=map', 'utm_content=list'));
+    }
+    // The logo and the banner are image links: their text is the image's alt.
+    expect(msg.links.filter((l) => l.text.startsWith('Bean & Leaf') || l.text.startsWith('Try all four')).map((l) => l.tracked)).toEqual([true, true]);
+    expect(msg.links.find((l) => l.url.startsWith('sms:'))).toMatchObject({ url: 'sms:+441632960456?body=BEANS', tracked: false });
+    expect(tracked(msg)).toHaveLength(8);
+  });
+
+  it('password-reset.html: {{action_url}} twice is two links; the commented-out anchor is not one', () => {
+    const { msg, html } = compiled('password-reset.html');
+    expect(msg.links.map((l) => [l.url, l.text])).toEqual([
+      ['{{action_url}}', 'Choose a new password'],
+      ['{{support_url}}', 'Tell our support team'],
+      ['{{action_url}}', '{{action_url}}'],
+      ['https://shop.test/account/security?utm_source=password-reset&utm_medium=email', 'Security settings'],
+    ]);
+    expect(html).toContain('<!-- Retired in March: <a href="https://shop.test/account/forgot?legacy=1">reset on the old site</a> -->');
+    expect(html).toContain('<a href="@@2@@" style="font-family');
+  });
+
+  it('legacy-markup.html: hand-written HTML with parse errors, CRLF and every way of writing an href', () => {
+    const { src, msg } = compiled('legacy-markup.html');
+    const errors: ParserError[] = [];
+    parse(src, { onParseError: (e) => errors.push(e) });
+    expect(new Set(errors.map((e) => e.code))).toEqual(
+      new Set(['missing-doctype', 'unexpected-character-in-unquoted-attribute-value', 'missing-semicolon-after-character-reference']),
+    );
+    expect(src.split('\r\n').length).toBe(src.split('\n').length);
+    expect(msg.links.map((l) => [l.url, l.tracked])).toEqual([
+      ['https://shop.test/open-day?utm_source=openday&utm_medium=email', true],
+      ['https://shop.test/open-day/tours?slot=morning&utm_source=openday', true],
+      ['https://shop.test/open-day/cupping?utm_source=openday&utm_medium=email', true],
+      ['https://shop.test/open-day/kids?utm_source=openday', true],
+      ['https://shop.test/open-day/parking', true],
+      ['{{rsvp_url}}', true],
+      ['https://shop.test/beans/open-day-blend', true],
+      ['tel:+441632960123', false],
+      ['#top', false],
+      ['mailto:hello@shop.test?subject=Open%20day', false],
+      ['https://shop.test/unsubscribe?e={{email}}&list=events', true],
+    ]);
+    // Each slot is the value exactly as written: quotes, case, padding and entities kept outside or inside as they were.
+    const raw = rawOf(msg);
+    expect(raw.get(1)).toBe('https://shop.test/open-day/tours?slot=morning&amp;utm_source=openday');
+    expect(raw.get(2)).toBe('https://shop.test/open-day/cupping?utm_source=openday&amp;utm_medium=email');
+    expect(raw.get(4)).toBe('  https://shop.test/open-day/parking  ');
+    expect(src).toContain(`<a href='${raw.get(1)}'>`);
+    expect(src).toContain(`<a href=${raw.get(2)}>`);
+    expect(src).toContain(`<A\r\n   HREF = "${raw.get(3)}"`);
+    expect(msg.links[5]!.text).toBe("I'll be there");
+  });
+
+  it('review-request.html: five ratings, &#38; and &amp; alike, and one review link twice', () => {
+    const { msg, dests } = compiled('review-request.html');
+    const stars = msg.links.filter((l) => l.url.includes('rating='));
+    expect(stars.map((l) => new URL(l.url.replace('{{attributes.order_id}}', 'x')).searchParams.get('rating'))).toEqual(['1', '2', '3', '4', '5']);
+    expect(rawOf(msg).get(2)).toBe('https://shop.test/reviews/new?order={{attributes.order_id}}&#38;rating=3&#38;utm_source=review');
+    expect(dests.get(2)).toBe('https://shop.test/reviews/new?order=vorderid&rating=3&utm_source=review');
+    expect(msg.links.filter((l) => l.url === '{{review_url}}').map((l) => l.position)).toEqual([5, 7]);
+    expect(dests.get(5)).toBe('https://example.com/review_url');
+    expect(tracked(msg)).toHaveLength(9);
+  });
+
+  it('large-digest.html: over 100 KB and 150 product links, each placement its own link', () => {
+    const { src, msg, html, dests } = compiled('large-digest.html');
+    expect(src.length).toBeGreaterThan(100_000);
+    const products = msg.links.filter((l) => l.tracked && /shop\.test\/(beans|basket)\//.test(l.url));
+    expect(products.length).toBeGreaterThanOrEqual(150);
+    expect(new Set(products.map((l) => l.position)).size).toBe(products.length);
+    // A product's picture and its name are two placements of one URL.
+    const first = products[0]!;
+    expect(products[1]).toMatchObject({ url: first.url, tracked: true });
+    expect(products[1]!.position).toBe(first.position + 1);
+    expect(new Set(html.match(/@@\d+@@/g)).size).toBe(tracked(msg).length);
+    expect(dests.get(first.position)).toMatch(/utm_campaign=vcampaign$/);
+    // The table of contents and "back to the top" are in-page anchors, left alone.
+    expect(msg.links.filter((l) => l.url.startsWith('#')).every((l) => !l.tracked)).toBe(true);
+    expect(msg.links.filter((l) => l.url.startsWith('#')).length).toBeGreaterThanOrEqual(8);
   });
 });
 

@@ -11,9 +11,14 @@ export interface ChildServer {
   exited: Promise<number | string>;
 }
 
-/** The real server as its own process (`tsx server/main.ts`), as `npm start` runs it. */
-export async function startChildServer(env: Record<string, string>): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server/main.ts')], {
+/**
+ * The real server as its own process (`tsx server/main.ts`), as `npm start` runs it;
+ * `openFiles` sets its limit on open files (`ulimit -n`), as a small host would have it.
+ */
+export async function startChildServer(env: Record<string, string>, { openFiles }: { openFiles?: number } = {}): Promise<ChildServer> {
+  const node = [process.execPath, '--import', 'tsx', join(ROOT, 'server/main.ts')];
+  const [command, ...args] = openFiles ? ['bash', '-c', `ulimit -n ${openFiles} && exec "$@"`, 'bash', ...node] : node;
+  const child = spawn(command!, args, {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

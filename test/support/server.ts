@@ -1,5 +1,4 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -8,9 +7,10 @@ import { afterEach, beforeEach } from 'vitest';
 import { createApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config/config.ts';
 import type { AppContext } from '../../server/context.ts';
-import { buildContext, requestListener } from '../../server/server.ts';
+import { buildContext, httpServer } from '../../server/server.ts';
 
-export const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/emails');
+/** The project's own email templates (test/fixtures/emails/README.md says what each one carries). */
+export const FIXTURES = join(import.meta.dirname, '../fixtures/emails');
 
 /** Every fixture template, as [name relative to the fixtures folder, html]. */
 export function fixtureTemplates(): [string, string][] {
@@ -53,7 +53,7 @@ export function testServer(env: Record<string, string> = {}, dir = tempDir()): T
   });
   const ctx = buildContext(config, 'inline');
   const app = createApp(ctx);
-  const http = createHttpServer(requestListener(ctx, app));
+  const http = httpServer(ctx, app);
   const listening = new Promise<string>((resolve) =>
     http.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(http.address() as { port: number }).port}`)),
   );
