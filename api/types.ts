@@ -253,3 +253,23 @@ export interface EventRecorded {
   /** Messages whose goal this event completed for the person. */
   goalsCompleted: number;
 }
+
+/** GET /api/health: is click recording keeping up? Counts are since this process started, unless said otherwise. */
+export interface Health {
+  clicks: {
+    /** Answered hits not yet in the database, whichever run appended them: in the click journal, or waiting in memory. */
+    queued: number;
+    /** Of queued, the ones held in memory because the journal's disk refused them (full): not durable until it takes them. */
+    waiting: number;
+    /** Hits written into the database (an earlier run's included). */
+    written: number;
+    /** Hits lost: refused past the journal's limit (1,000,000 queued) or the memory's (100,000 waiting), or still waiting at exit. */
+    dropped: number;
+    /** Hits the database refused for themselves (a recipient it does not have): kept in `<database>-clicks/rejected.jsonl`, never retried. */
+    setAside: number;
+    /** false while writing into the database fails (locked, read-only, down): the hits wait in the journal and are retried. */
+    writing: boolean;
+    /** Why writing is false; null while it is true. */
+    error: string | null;
+  };
+}

@@ -102,7 +102,14 @@ export class SqliteStore implements Store {
   constructor(path: string) {
     this.db = openDatabase(path);
     // A send cut short by a crash left its claims behind: give them back.
-    this.db.prepare(`UPDATE recipients SET status = 'pending' WHERE status = 'sending'`).run();
+    try {
+      this.db.prepare(`UPDATE recipients SET status = 'pending' WHERE status = 'sending'`).run();
+    } catch (err) {
+      // A read-only file can still serve the redirects (the clicks wait in their journal):
+      // starting matters more than the claims, which the next start that can write gives back.
+      if (!(err instanceof Database.SqliteError && err.code.startsWith('SQLITE_READONLY'))) throw err;
+      console.error(`[clicktrail] the database is read-only (${err.message}): redirects go on, clicks wait in the journal, other writes fail`);
+    }
   }
 
   private readonly q = (sql: string) => this.db.prepare(sql);

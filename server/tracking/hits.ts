@@ -50,7 +50,7 @@ const pixel = (found: boolean): HitResponse => ({
 
 const PURPOSE_HEADERS = ['purpose', 'sec-purpose', 'x-purpose', 'x-moz'];
 /** Every request header the hit rules read, lower-case: a front end need not collect others. */
-export const HIT_HEADERS: readonly string[] = ['user-agent', ...PURPOSE_HEADERS, 'sec-gpc', 'x-forwarded-for'];
+export const HIT_HEADERS: readonly string[] = ['user-agent', 'accept-language', ...PURPOSE_HEADERS, 'sec-gpc', 'x-forwarded-for'];
 
 /** Purpose / Sec-Purpose / X-Purpose / X-Moz, lower-cased; usually none is sent. */
 function purposeOf(req: HitRequest): string {
@@ -77,6 +77,7 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
       method: req.method,
       userAgent: req.header('user-agent') ?? '',
       purpose: purposeOf(req),
+      acceptLanguage: req.header('accept-language') ?? '',
       ip: clientIp(req.peer, req.header('x-forwarded-for'), trusted),
       at,
       sentAt,

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { JournalIngester } from './ingest.ts';
+import type { IngestStatus, JournalIngester } from './ingest.ts';
 import type { ClickJournal } from './journal.ts';
 import type { WriterReply, WriterRequest } from './write-worker.ts';
 
@@ -15,18 +15,31 @@ const DRAIN_MS = 10_000;
 const RESTART_MS = 1_000;
 const MAX_RESTART_MS = 60_000;
 
-/** Steps the ingester: every POLL_MS when asked to poll, and backing off while the database is unavailable. */
+const sameStatus = (a: IngestStatus, b: IngestStatus) =>
+  a.written === b.written && a.consumed === b.consumed && a.leftover === b.leftover && a.setAside === b.setAside && a.error === b.error;
+
+/**
+ * Steps the ingester: every POLL_MS when asked to poll, and backing off while the database is
+ * unavailable. onChange hears of every change of its status: progress, a failure, a recovery.
+ */
 export class IngestLoop {
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
   private closed = false;
+  private error: string | null = null;
+  private last: IngestStatus;
 
   constructor(
     readonly ingester: JournalIngester,
     private readonly pollMs: number | null,
-    private readonly onWritten: () => void,
+    private readonly onChange: (status: IngestStatus) => void,
   ) {
+    this.last = this.status();
     this.schedule(pollMs);
+  }
+
+  status(): IngestStatus {
+    return this.ingester.status(this.error);
   }
 
   /** Ingests now; throws what the database threw, with a retry already arranged. */
@@ -34,15 +47,20 @@ export class IngestLoop {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     try {
-      if (this.ingester.step() > 0) this.onWritten();
+      this.ingester.step();
       this.failures = 0;
+      this.error = null;
       this.schedule(this.pollMs);
     } catch (err) {
+      this.error = (err as Error).message;
       if (this.failures++ % 100 === 0) {
-        console.error('[clicktrail] click store unavailable, the hits wait in the journal:', (err as Error).message);
+        console.error('[clicktrail] click store unavailable, the hits wait in the journal:', this.error);
       }
       this.schedule(Math.min(RETRY_MS * 2 ** Math.min(this.failures - 1, 5), MAX_RETRY_MS));
       throw err;
+    } finally {
+      const status = this.status();
+      if (!sameStatus(status, this.last)) this.onChange((this.last = status));
     }
   }
 
@@ -89,6 +107,8 @@ export interface IngestRunner {
   sync(): Promise<void>;
   /** Ingests what is left (for a while, if the database is unavailable: the journal keeps the rest). */
   close(): Promise<void>;
+  /** The writer's counts and state, as last heard. */
+  readonly status: IngestStatus;
 }
 
 /**
@@ -103,7 +123,11 @@ export class InlineIngest implements IngestRunner {
     ingester: JournalIngester,
     private readonly journal: ClickJournal,
   ) {
-    this.loop = new IngestLoop(ingester, null, () => (journal.written = ingester.written));
+    this.loop = new IngestLoop(ingester, null, (status) => (journal.consumed = status.consumed));
+  }
+
+  get status(): IngestStatus {
+    return this.loop.status();
   }
 
   /** The journal has just appended: write it through. */
@@ -139,6 +163,7 @@ export class WorkerIngest implements IngestRunner {
   private restarts = 0;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  status: IngestStatus = { written: 0, consumed: 0, leftover: 0, setAside: 0, error: null };
 
   constructor(
     private readonly dbPath: string,
@@ -147,14 +172,22 @@ export class WorkerIngest implements IngestRunner {
 
   private start(): Worker {
     // A restarted writer counts from zero what it writes; what the last one wrote stays written.
-    const before = this.journal.written;
+    const before = this.status;
     const worker = new Worker(BOOT, {
       eval: true,
       workerData: { dbPath: this.dbPath, dir: this.journal.dir, firstSegment: this.journal.firstSegment },
     });
     worker.on('message', (reply: WriterReply) => {
       this.restarts = 0;
-      this.journal.written = before + reply.written;
+      const s = reply.status;
+      this.status = {
+        written: before.written + s.written,
+        consumed: before.consumed + s.consumed,
+        leftover: s.leftover,
+        setAside: before.setAside + s.setAside,
+        error: s.error,
+      };
+      this.journal.consumed = this.status.consumed;
       if (reply.id === undefined) return;
       const p = this.pending.get(reply.id);
       this.pending.delete(reply.id);
@@ -165,6 +198,7 @@ export class WorkerIngest implements IngestRunner {
     const fail = (err: Error) => {
       if (this.worker !== worker) return;
       this.worker = null;
+      this.status = { ...this.status, error: `click writer stopped: ${err.message}` };
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
       if (!this.closing) {

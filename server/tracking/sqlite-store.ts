@@ -1,7 +1,17 @@
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import type { Counts, PersonStats } from '../../api/types.ts';
 import { openDatabase, toRecipient, type RecipientRow } from '../store/sqlite.ts';
-import { JournalMoved, type JournalPosition, type JournalTarget, type LinkTarget, type RecipientTarget, type TrackingStore, type TrackingWrite } from './store.ts';
+import {
+  HitRefused,
+  JournalMoved,
+  type JournalPosition,
+  type JournalTarget,
+  type LinkTarget,
+  type RecipientTarget,
+  type Refusal,
+  type TrackingStore,
+  type TrackingWrite,
+} from './store.ts';
 
 const HOUR = 3_600_000;
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
@@ -17,103 +27,182 @@ const bump = <K>(map: Map<K, Delta>, key: K): Delta => {
   return d;
 };
 
+/** Errors about the write itself. Any other (busy, locked, read-only, I/O, full, corrupt) is the database's: waited for, never set aside. */
+const REFUSES_THE_WRITE = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/;
+function refusesTheWrite(err: unknown): boolean {
+  if (err instanceof HitRefused) return true;
+  if (err instanceof Database.SqliteError) return REFUSES_THE_WRITE.test(err.code);
+  // A value SQLite cannot bind: the line's shape. (A closed connection throws a TypeError too,
+  // but at BEGIN, before any write: that stays the whole batch's failure.)
+  return err instanceof TypeError || err instanceof RangeError;
+}
+
+/**
+ * A connection that met a read-only file stays read-only after the file is writable again
+ * (SQLite fell back to opening it read-only), and one whose file was replaced keeps writing
+ * to the old one: after these, the next commit opens a new connection.
+ */
+const STALE_CONNECTION = /^SQLITE_(READONLY|IOERR|CANTOPEN|NOTADB|CORRUPT)/;
+
+type Move = { from: JournalPosition | null; to: JournalPosition };
+
+function statements(db: Database.Database) {
+  const p = (sql: string) => db.prepare(sql);
+  return {
+    link: p(
+      `SELECT id, message_id, url, tracked, honeypot,
+         (SELECT count(*) FROM links m WHERE m.message_id = l.message_id AND m.tracked = 1 AND m.honeypot = 0) AS tracked_links
+       FROM links l WHERE id = ?`,
+    ),
+    recipient: p('SELECT * FROM recipients WHERE id = ?'),
+    insertClick: p(
+      'INSERT INTO clicks (link_id, recipient_id, message_id, at, bot_reason, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    insertOpen: p('INSERT INTO opens (recipient_id, message_id, at, bot_reason, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?)'),
+    pair: p(
+      `INSERT INTO recipient_link_counts (recipient_id, link_id, message_id, human, bot, first_at, last_at)
+       VALUES (@recipient, @link, @message, @human, @bot, @humanAt, @humanAt)
+       ON CONFLICT (recipient_id, link_id) DO UPDATE SET
+         human = human + excluded.human, bot = bot + excluded.bot,
+         first_at = coalesce(first_at, excluded.first_at), last_at = coalesce(excluded.last_at, last_at)
+       RETURNING human`,
+    ),
+    recipientClicked: p('UPDATE recipients SET human_clicks = human_clicks + ? WHERE id = ? RETURNING human_clicks'),
+    recipientOpened: p(
+      'UPDATE recipients SET human_opens = human_opens + 1, opened_at = coalesce(opened_at, ?) WHERE id = ? RETURNING human_opens',
+    ),
+    reclassify: p(
+      `UPDATE clicks SET bot_reason = ? WHERE recipient_id = ? AND at BETWEEN ? AND ? AND bot_reason IS NULL
+       RETURNING link_id, message_id, at`,
+    ),
+    pairToBot: p(
+      `UPDATE recipient_link_counts SET human = human - @n, bot = bot + @n,
+         first_at = (SELECT min(at) FROM clicks WHERE recipient_id = @recipient AND link_id = @link AND bot_reason IS NULL),
+         last_at = (SELECT max(at) FROM clicks WHERE recipient_id = @recipient AND link_id = @link AND bot_reason IS NULL)
+       WHERE recipient_id = @recipient AND link_id = @link RETURNING human`,
+    ),
+    linkCounts: p(
+      `INSERT INTO link_counts (link_id, total, uniq, bot) VALUES (?, ?, ?, ?)
+       ON CONFLICT (link_id) DO UPDATE SET total = total + excluded.total, uniq = uniq + excluded.uniq, bot = bot + excluded.bot`,
+    ),
+    messageClicks: p(
+      `INSERT INTO message_counts (message_id, clicks_total, clicks_unique, clicks_bot) VALUES (?, ?, ?, ?)
+       ON CONFLICT (message_id) DO UPDATE SET clicks_total = clicks_total + excluded.clicks_total,
+         clicks_unique = clicks_unique + excluded.clicks_unique, clicks_bot = clicks_bot + excluded.clicks_bot`,
+    ),
+    messageOpens: p(
+      `INSERT INTO message_counts (message_id, opens_total, opens_unique, opens_bot) VALUES (?, ?, ?, ?)
+       ON CONFLICT (message_id) DO UPDATE SET opens_total = opens_total + excluded.opens_total,
+         opens_unique = opens_unique + excluded.opens_unique, opens_bot = opens_bot + excluded.opens_bot`,
+    ),
+    hour: p(
+      `INSERT INTO click_hours (message_id, hour, human, bot) VALUES (?, ?, ?, ?)
+       ON CONFLICT (message_id, hour) DO UPDATE SET human = human + excluded.human, bot = bot + excluded.bot`,
+    ),
+    journal: p('SELECT segment, offset FROM click_journal WHERE id = 1'),
+    moveJournal: p(
+      'INSERT INTO click_journal (id, segment, offset) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET segment = excluded.segment, offset = excluded.offset',
+    ),
+    counts: p('SELECT * FROM message_counts WHERE message_id = ?'),
+    links: p(
+      `SELECT l.id, l.url, l.position, l.text, l.part, coalesce(c.total, 0) AS total, coalesce(c.uniq, 0) AS uniq, coalesce(c.bot, 0) AS bot
+       FROM links l LEFT JOIN link_counts c ON c.link_id = l.id
+       WHERE l.message_id = ? AND l.tracked = 1 AND l.honeypot = 0 ORDER BY l.position`,
+    ),
+    hours: p('SELECT hour, human, bot FROM click_hours WHERE message_id = ? ORDER BY hour'),
+    goalCompleted: p('SELECT count(*) AS n FROM recipients WHERE message_id = ? AND goal_at IS NOT NULL'),
+    peopleRecipients: p(
+      'SELECT id, email, name, sent_at, opened_at, goal_at FROM recipients WHERE message_id = ? ORDER BY id',
+    ),
+    peopleClicks: p(
+      `SELECT c.recipient_id, c.link_id, c.human, c.bot, c.first_at, c.last_at
+       FROM recipient_link_counts c JOIN links l ON l.id = c.link_id
+       WHERE c.message_id = ? AND l.honeypot = 0 ORDER BY c.recipient_id, l.position`,
+    ),
+  };
+}
+
 /**
  * Clicks and opens in SQLite, on a connection of its own. A busy database makes commit()
  * throw (at once on the event loop, after a short wait on the writer thread), and the
  * journal's ingester tries again later: the hits are safe in the journal meanwhile.
  */
 export class SqliteTrackingStore implements TrackingStore, JournalTarget {
-  private readonly db: Database.Database;
-  private readonly s;
-  readonly commit: JournalTarget['commit'];
+  private db!: Database.Database;
+  private s!: ReturnType<typeof statements>;
+  private tx!: { whole: (batch: TrackingWrite[], journal?: Move) => void; each: (batch: TrackingWrite[], journal: Move, setAside: (refused: Refusal[]) => void) => number };
+  private stale = false;
 
   /** busyTimeoutMs: how long a commit may wait for another connection's write; 0 on the event loop. */
-  constructor(path: string, { busyTimeoutMs = 0 } = {}) {
-    this.db = openDatabase(path);
-    this.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-    this.commit = this.db.transaction((batch: TrackingWrite[], journal?: { from: JournalPosition | null; to: JournalPosition }) => {
-      if (journal) {
-        const at = this.journalPosition();
-        if (at?.segment !== journal.from?.segment || at?.offset !== journal.from?.offset) {
-          throw new JournalMoved(`the click journal was at ${JSON.stringify(at)}, not ${JSON.stringify(journal.from)}`);
-        }
-        this.s.moveJournal.run(journal.to.segment, journal.to.offset);
+  constructor(
+    private readonly path: string,
+    private readonly opts: { busyTimeoutMs?: number } = {},
+  ) {
+    this.use(openDatabase(path));
+  }
+
+  private use(db: Database.Database): void {
+    db.pragma(`busy_timeout = ${this.opts.busyTimeoutMs ?? 0}`);
+    this.db = db;
+    this.s = statements(db);
+    const move = (journal: Move) => {
+      const at = this.journalPosition();
+      if (at?.segment !== journal.from?.segment || at?.offset !== journal.from?.offset) {
+        throw new JournalMoved(`the click journal was at ${JSON.stringify(at)}, not ${JSON.stringify(journal.from)}`);
       }
-      this.applyBatch(batch);
-    });
-    const p = (sql: string) => this.db.prepare(sql);
-    this.s = {
-      link: p(
-        `SELECT id, message_id, url, tracked, honeypot,
-           (SELECT count(*) FROM links m WHERE m.message_id = l.message_id AND m.tracked = 1 AND m.honeypot = 0) AS tracked_links
-         FROM links l WHERE id = ?`,
-      ),
-      recipient: p('SELECT * FROM recipients WHERE id = ?'),
-      insertClick: p(
-        'INSERT INTO clicks (link_id, recipient_id, message_id, at, bot_reason, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-      insertOpen: p('INSERT INTO opens (recipient_id, message_id, at, bot_reason, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?)'),
-      pair: p(
-        `INSERT INTO recipient_link_counts (recipient_id, link_id, message_id, human, bot, first_at, last_at)
-         VALUES (@recipient, @link, @message, @human, @bot, @humanAt, @humanAt)
-         ON CONFLICT (recipient_id, link_id) DO UPDATE SET
-           human = human + excluded.human, bot = bot + excluded.bot,
-           first_at = coalesce(first_at, excluded.first_at), last_at = coalesce(excluded.last_at, last_at)
-         RETURNING human`,
-      ),
-      recipientClicked: p('UPDATE recipients SET human_clicks = human_clicks + ? WHERE id = ? RETURNING human_clicks'),
-      recipientOpened: p(
-        'UPDATE recipients SET human_opens = human_opens + 1, opened_at = coalesce(opened_at, ?) WHERE id = ? RETURNING human_opens',
-      ),
-      reclassify: p(
-        `UPDATE clicks SET bot_reason = ? WHERE recipient_id = ? AND at BETWEEN ? AND ? AND bot_reason IS NULL
-         RETURNING link_id, message_id, at`,
-      ),
-      pairToBot: p(
-        `UPDATE recipient_link_counts SET human = human - @n, bot = bot + @n,
-           first_at = (SELECT min(at) FROM clicks WHERE recipient_id = @recipient AND link_id = @link AND bot_reason IS NULL),
-           last_at = (SELECT max(at) FROM clicks WHERE recipient_id = @recipient AND link_id = @link AND bot_reason IS NULL)
-         WHERE recipient_id = @recipient AND link_id = @link RETURNING human`,
-      ),
-      linkCounts: p(
-        `INSERT INTO link_counts (link_id, total, uniq, bot) VALUES (?, ?, ?, ?)
-         ON CONFLICT (link_id) DO UPDATE SET total = total + excluded.total, uniq = uniq + excluded.uniq, bot = bot + excluded.bot`,
-      ),
-      messageClicks: p(
-        `INSERT INTO message_counts (message_id, clicks_total, clicks_unique, clicks_bot) VALUES (?, ?, ?, ?)
-         ON CONFLICT (message_id) DO UPDATE SET clicks_total = clicks_total + excluded.clicks_total,
-           clicks_unique = clicks_unique + excluded.clicks_unique, clicks_bot = clicks_bot + excluded.clicks_bot`,
-      ),
-      messageOpens: p(
-        `INSERT INTO message_counts (message_id, opens_total, opens_unique, opens_bot) VALUES (?, ?, ?, ?)
-         ON CONFLICT (message_id) DO UPDATE SET opens_total = opens_total + excluded.opens_total,
-           opens_unique = opens_unique + excluded.opens_unique, opens_bot = opens_bot + excluded.opens_bot`,
-      ),
-      hour: p(
-        `INSERT INTO click_hours (message_id, hour, human, bot) VALUES (?, ?, ?, ?)
-         ON CONFLICT (message_id, hour) DO UPDATE SET human = human + excluded.human, bot = bot + excluded.bot`,
-      ),
-      journal: p('SELECT segment, offset FROM click_journal WHERE id = 1'),
-      moveJournal: p(
-        'INSERT INTO click_journal (id, segment, offset) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET segment = excluded.segment, offset = excluded.offset',
-      ),
-      counts: p('SELECT * FROM message_counts WHERE message_id = ?'),
-      links: p(
-        `SELECT l.id, l.url, l.position, l.text, l.part, coalesce(c.total, 0) AS total, coalesce(c.uniq, 0) AS uniq, coalesce(c.bot, 0) AS bot
-         FROM links l LEFT JOIN link_counts c ON c.link_id = l.id
-         WHERE l.message_id = ? AND l.tracked = 1 AND l.honeypot = 0 ORDER BY l.position`,
-      ),
-      hours: p('SELECT hour, human, bot FROM click_hours WHERE message_id = ? ORDER BY hour'),
-      goalCompleted: p('SELECT count(*) AS n FROM recipients WHERE message_id = ? AND goal_at IS NOT NULL'),
-      peopleRecipients: p(
-        'SELECT id, email, name, sent_at, opened_at, goal_at FROM recipients WHERE message_id = ? ORDER BY id',
-      ),
-      peopleClicks: p(
-        `SELECT c.recipient_id, c.link_id, c.human, c.bot, c.first_at, c.last_at
-         FROM recipient_link_counts c JOIN links l ON l.id = c.link_id
-         WHERE c.message_id = ? AND l.honeypot = 0 ORDER BY c.recipient_id, l.position`,
-      ),
+      this.s.moveJournal.run(journal.to.segment, journal.to.offset);
     };
+    this.tx = {
+      whole: db.transaction((batch: TrackingWrite[], journal?: Move) => {
+        if (journal) move(journal);
+        try {
+          this.applyBatch(batch);
+        } catch (err) {
+          throw refusesTheWrite(err) && !(err instanceof HitRefused) ? new HitRefused((err as Error).message, { cause: err }) : err;
+        }
+      }),
+      each: db.transaction((batch: TrackingWrite[], journal: Move, setAside: (refused: Refusal[]) => void) => {
+        move(journal);
+        const refused: Refusal[] = [];
+        batch.forEach((write, index) => {
+          db.exec('SAVEPOINT hit');
+          try {
+            this.applyBatch([write]);
+          } catch (err) {
+            db.exec('ROLLBACK TO hit');
+            if (!refusesTheWrite(err)) throw err;
+            refused.push({ index, error: (err as Error).message });
+          } finally {
+            db.exec('RELEASE hit');
+          }
+        });
+        if (refused.length > 0) setAside(refused);
+        return batch.length - refused.length;
+      }),
+    };
+  }
+
+  commit(batch: TrackingWrite[], journal?: Move): void {
+    this.writing(() => this.tx.whole(batch, journal));
+  }
+
+  commitEach(batch: TrackingWrite[], journal: Move, setAside: (refused: Refusal[]) => void): number {
+    return this.writing(() => this.tx.each(batch, journal, setAside));
+  }
+
+  private writing<T>(write: () => T): T {
+    if (this.stale) {
+      const db = openDatabase(this.path); // throws while the file cannot be opened: still stale, tried again next time
+      this.db.close();
+      this.use(db);
+      this.stale = false;
+    }
+    try {
+      return write();
+    } catch (err) {
+      if (err instanceof Database.SqliteError && STALE_CONNECTION.test(err.code)) this.stale = true;
+      throw err;
+    }
   }
 
   async getLink(id: number): Promise<LinkTarget | null> {
@@ -170,7 +259,7 @@ export class SqliteTrackingStore implements TrackingStore, JournalTarget {
           bump(links, w.linkId).total++;
           bump(clickTotals, w.messageId).total++;
           if (pairHumans === 1) bump(links, w.linkId).unique++;
-          const { human_clicks } = s.recipientClicked.get(1, w.recipientId) as { human_clicks: number };
+          const { human_clicks } = recipientRow<{ human_clicks: number }>(s.recipientClicked.get(1, w.recipientId), w.recipientId);
           if (human_clicks === 1) bump(clickTotals, w.messageId).unique++;
           hourOf(w.messageId, w.at).human++;
         } else {
@@ -181,7 +270,7 @@ export class SqliteTrackingStore implements TrackingStore, JournalTarget {
       } else if (w.kind === 'open') {
         s.insertOpen.run(w.recipientId, w.messageId, w.at, w.botReason, w.ip, w.userAgent);
         if (w.botReason === null) {
-          const { human_opens } = s.recipientOpened.get(w.at, w.recipientId) as { human_opens: number };
+          const { human_opens } = recipientRow<{ human_opens: number }>(s.recipientOpened.get(w.at, w.recipientId), w.recipientId);
           bump(openTotals, w.messageId).total++;
           if (human_opens === 1) bump(openTotals, w.messageId).unique++;
         } else {
@@ -206,7 +295,7 @@ export class SqliteTrackingStore implements TrackingStore, JournalTarget {
           const totals = bump(clickTotals, messageId);
           totals.total -= n;
           totals.bot += n;
-          const { human_clicks } = s.recipientClicked.get(-n, w.recipientId) as { human_clicks: number };
+          const { human_clicks } = recipientRow<{ human_clicks: number }>(s.recipientClicked.get(-n, w.recipientId), w.recipientId);
           if (human_clicks === 0) totals.unique--;
         }
       }
@@ -269,4 +358,10 @@ export class SqliteTrackingStore implements TrackingStore, JournalTarget {
   async close(): Promise<void> {
     this.db.close();
   }
+}
+
+/** A hit names a recipient the database does not have (it was replaced, or the recipient removed). */
+function recipientRow<T>(row: unknown, id: number): T {
+  if (row === undefined) throw new HitRefused(`no recipient ${id}`);
+  return row as T;
 }

@@ -52,13 +52,38 @@ export interface TrackingStore {
 /** The journal position in the database is not where this writer thought: someone else wrote it. */
 export class JournalMoved extends Error {}
 
+/**
+ * The database refused a write for what the write says (a recipient it does not have, a value
+ * a constraint rejects): trying it again fails the same way, unlike a database that is
+ * locked, read-only or down, which only has to be waited for.
+ */
+export class HitRefused extends Error {}
+
+/** A write of a batch that the database refused, by its index in the batch. */
+export interface Refusal {
+  index: number;
+  error: string;
+}
+
 /** Where the click journal's ingester writes. */
 export interface JournalTarget {
   /**
    * All in one transaction, counters included, and the journal position moved from `from` to
    * `to` with them. Throws, and writes nothing, when the database is unavailable or the
-   * position is no longer `from` (another writer got there first).
+   * position is no longer `from` (another writer got there first); throws HitRefused when
+   * a write of the batch was refused for itself (commitEach then finds which).
    */
   commit(batch: TrackingWrite[], journal?: { from: JournalPosition | null; to: JournalPosition }): void;
+  /**
+   * As commit, each write on its own savepoint: the ones refused for themselves are left out
+   * and handed to setAside before the commit (so they are kept whenever the position moves
+   * past them). Returns how many were written. A failure of the database as a whole, or of
+   * setAside, throws and writes nothing.
+   */
+  commitEach(
+    batch: TrackingWrite[],
+    journal: { from: JournalPosition | null; to: JournalPosition },
+    setAside: (refused: Refusal[]) => void,
+  ): number;
   journalPosition(): JournalPosition | null;
 }

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { Health } from '../../api/types.ts';
 import { JournalIngester } from './ingest.ts';
 import { InlineIngest, WorkerIngest, type IngestRunner } from './ingest-runner.ts';
 import { ClickJournal, journalDir } from './journal.ts';
@@ -41,9 +42,11 @@ export class Tracking {
     return this.journal.append(write);
   }
 
-  /** Hits not yet in the database, written, and dropped (the journal was full or the disk failed). */
-  get counts(): { queued: number; written: number; dropped: number } {
-    return { queued: this.journal.pending, written: this.journal.written, dropped: this.journal.dropped };
+  /** How click recording keeps up: GET /api/health. */
+  get counts(): Health['clicks'] {
+    const { written, consumed, leftover, setAside, error } = this.ingest.status;
+    const { appended, waiting, dropped } = this.journal;
+    return { queued: appended - consumed + leftover + waiting, waiting, written, dropped, setAside, writing: error === null, error };
   }
 
   /**

@@ -1,9 +1,10 @@
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteStore } from '../../server/store/sqlite.ts';
 import { JournalIngester } from '../../server/tracking/ingest.ts';
-import { ClickJournal, journalDir, segmentPath } from '../../server/tracking/journal.ts';
+import { ClickJournal, journalDir, rejectedPath, segmentPath } from '../../server/tracking/journal.ts';
 import { SqliteTrackingStore } from '../../server/tracking/sqlite-store.ts';
 import { Tracking } from '../../server/tracking/tracking.ts';
 import { JournalMoved, type TrackingWrite } from '../../server/tracking/store.ts';
@@ -165,6 +166,110 @@ describe('the journal ingester', () => {
   });
 });
 
+describe('a hit the database refuses', () => {
+  const rejected = (dir: string) => (existsSync(rejectedPath(dir)) ? lines(rejectedPath(dir)).map((l) => JSON.parse(l) as { segment: number; offset: number; error: string; hit: TrackingWrite }) : []);
+
+  it('is set aside, kept and counted, and the hits after it are written', async () => {
+    const { dir, store, click, stored, counts } = await setup();
+    const journal = new ClickJournal(dir);
+    closers.push(() => journal.close());
+    const ingester = new JournalIngester(store, dir, journal.firstSegment);
+    // The database was replaced while the journal stayed: recipient 999 is not in it. And a line no constraint lets in.
+    const missing = { ...click(2), recipientId: 999 };
+    const unfit = { ...click(3), at: null as unknown as number };
+    for (const w of [click(1), missing, unfit, click(4)]) await journal.append(w);
+
+    expect(ingester.step()).toBe(2);
+    expect(stored()).toEqual([1, 4]);
+    expect(counts()).toEqual({ total: 2, uniq: 1 });
+    expect(ingester.setAside).toBe(2);
+    const aside = rejected(dir);
+    expect(aside.map((r) => r.hit)).toEqual([missing, unfit]);
+    expect(aside[0]!.error).toMatch(/no recipient 999/);
+    expect(aside[1]!.error).toMatch(/NOT NULL/);
+    // Where each was in the journal: the line itself, byte for byte.
+    const segment = readFileSync(segmentPath(dir, journal.firstSegment));
+    for (const r of aside) expect(segment.toString('utf8', r.offset).split('\n')[0]).toBe(JSON.stringify(r.hit));
+
+    // Nothing waits behind them, and nothing is set aside twice.
+    await journal.append(click(5));
+    expect(ingester.step()).toBe(1);
+    expect(ingester.step()).toBe(0);
+    expect(stored()).toEqual([1, 4, 5]);
+    expect(rejected(dir)).toHaveLength(2);
+    expect(ingester.status(null)).toMatchObject({ written: 3, consumed: 5, leftover: 0, setAside: 2 });
+  });
+
+  it('is not what a locked database is: everything waits, nothing is set aside', async () => {
+    const { dir, core, store, click, stored } = await setup();
+    const journal = new ClickJournal(dir);
+    closers.push(() => journal.close());
+    const ingester = new JournalIngester(store, dir, journal.firstSegment);
+    for (const w of [click(1), { ...click(2), recipientId: 999 }, click(3)]) await journal.append(w);
+    core.db.exec('BEGIN EXCLUSIVE');
+    for (let i = 0; i < 3; i++) expect(() => ingester.step()).toThrow(/locked|busy/i);
+    expect(ingester.setAside).toBe(0);
+    expect(existsSync(rejectedPath(dir))).toBe(false);
+    core.db.exec('ROLLBACK');
+    expect(ingester.step()).toBe(2);
+    expect(stored()).toEqual([1, 3]);
+    expect(ingester.setAside).toBe(1);
+  });
+
+  it('is not what a read-only database is: everything waits, and is written once the file is writable', async () => {
+    const { path, dir, core, store: before, click } = await setup();
+    const journal = new ClickJournal(dir);
+    closers.push(() => journal.close());
+    for (const w of [click(1), { ...click(2), recipientId: 999 }, click(3)]) await journal.append(w);
+    // Root ignores file modes: immutable is what makes the file read-only here. Every
+    // connection of this process is closed first: SQLite would reuse their read-write descriptor.
+    await core.close();
+    await before.close();
+    execFileSync('chattr', ['+i', path]);
+    let immutable = true;
+    const writable = () => {
+      if (immutable) execFileSync('chattr', ['-i', path]);
+      immutable = false;
+    };
+    closers.push(writable);
+    const store = new SqliteTrackingStore(path); // opens, read-only
+    closers.push(() => store.close());
+    const ingester = new JournalIngester(store, dir, journal.firstSegment);
+    for (let i = 0; i < 3; i++) expect(() => ingester.step()).toThrow(/readonly/i);
+    expect(ingester.setAside).toBe(0);
+    expect(existsSync(rejectedPath(dir))).toBe(false);
+
+    writable();
+    // The same store: its connection was opened read-only, and it opens a new one.
+    expect(() => ingester.step()).not.toThrow();
+    const check = new SqliteStore(path);
+    closers.push(() => check.close());
+    expect((check.db.prepare('SELECT at FROM clicks ORDER BY id').all() as { at: number }[]).map((r) => r.at)).toEqual([1, 3]);
+    expect(ingester.setAside).toBe(1);
+  });
+});
+
+describe('the queue', () => {
+  it('counts the hits an earlier run left, while they cannot be written and after', async () => {
+    const { path, dir, core, click } = await setup();
+    const crashed = new ClickJournal(dir);
+    for (let i = 0; i < 3; i++) await crashed.append(click(i));
+    // The process died there; the database is locked as this one starts.
+    core.db.exec('BEGIN EXCLUSIVE');
+    const tracking = new Tracking(path, 'inline');
+    closers.push(() => tracking.close());
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    closers.push(() => errors.mockRestore());
+    await tracking.settle();
+    expect(tracking.counts).toMatchObject({ queued: 3, written: 0, writing: false, error: expect.stringMatching(/locked/) });
+    await tracking.record(click(3));
+    expect(tracking.counts).toMatchObject({ queued: 4, written: 0 });
+    core.db.exec('ROLLBACK');
+    await tracking.settle();
+    expect(tracking.counts).toEqual({ queued: 0, waiting: 0, written: 4, dropped: 0, setAside: 0, writing: true, error: null });
+  });
+});
+
 describe('the writer thread', () => {
   it('is started again after it died, and then writes what waited in the journal', async () => {
     const { path, core, click, stored } = await setup();
@@ -180,6 +285,6 @@ describe('the writer thread', () => {
 
     core.db.pragma(`user_version = ${migrations.length}`);
     await expect.poll(stored, { timeout: 10_000 }).toEqual([1]);
-    expect(tracking.counts).toEqual({ queued: 0, written: 1, dropped: 0 });
+    expect(tracking.counts).toEqual({ queued: 0, waiting: 0, written: 1, dropped: 0, setAside: 0, writing: true, error: null });
   });
 });
