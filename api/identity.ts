@@ -4,3 +4,6 @@
  * (server/tokens) naming the person: never an email address or anything else.
  */
 export const IDENTITY_COOKIE = 'clicktrail_id';
+
+/** The longest cookie value boot takes (tokens are far shorter): the widget sends no longer one. */
+export const MAX_IDENTITY_CHARS = 200;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_IDENTITY_CHARS } from './identity.ts';
 
 const Attributes = z.record(z.string().max(100), z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]));
 
@@ -44,9 +45,14 @@ export const SettingsPatch = z.strictObject({
   leadEmailIdentification: z.boolean().optional(),
   universalLinkDomains: z.array(Domain).max(500).optional(),
   mergeTagHosts: z.array(Domain).max(500).optional(),
+  scannerNetworks: z
+    .array(z.union([z.cidrv4(), z.cidrv6(), z.ipv4(), z.ipv6()], { error: 'must be an IP address or a CIDR range such as 192.0.2.0/24' }))
+    .max(10_000)
+    .optional(),
   identificationWindowDays: z.number().int().min(0).max(365).optional(),
   identityCookieDays: z.number().int().min(1).max(400).optional(),
   scannerWindowSeconds: z.number().int().min(0).max(3600).optional(),
+  earlyWindowSeconds: z.number().int().min(0).max(3600).optional(),
   messengerGreeting: z.string().trim().min(1).max(200).optional(),
   messengerIntro: z.string().trim().max(300).optional(),
   allowedOrigins: z.array(Origin).max(200).optional(),
@@ -65,7 +71,7 @@ const PageUrl = z.url({ protocol: /^https?$/ }).max(2000);
 export const MessengerBootBody = z.strictObject({
   session: z.strictObject({ id: z.number().int().positive(), secret: z.string().max(200) }).optional(),
   /** The identity cookie's value, as the widget read it. */
-  identity: z.string().max(200).optional(),
+  identity: z.string().max(MAX_IDENTITY_CHARS).optional(),
   /** A verified identity from the host page. */
   user: z
     .strictObject({

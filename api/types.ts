@@ -54,6 +54,17 @@ export interface Counts {
   bot: number;
 }
 
+export interface ClickCounts extends Counts {
+  /** Of total: people's clicks that fit a scanner's pattern (SuspectReason), counted but identifying nobody. */
+  suspect: number;
+}
+
+/** Clicks by why they were set apart: suspected-bot hits by BotReason, suspect clicks by SuspectReason. */
+export interface ClickReasons {
+  bot: Partial<Record<BotReason, number>>;
+  suspect: Partial<Record<SuspectReason, number>>;
+}
+
 export interface MessageSummary {
   id: number;
   subject: string;
@@ -62,7 +73,7 @@ export interface MessageSummary {
   recipients: number;
   sent: number;
   opens: Counts;
-  clicks: Counts;
+  clicks: ClickCounts;
 }
 
 export interface RecipientsAdded {
@@ -86,12 +97,23 @@ export interface Settings {
    * template writes itself can never change that host, whatever this says.
    */
   mergeTagHosts: string[];
+  /**
+   * Networks (CIDR ranges or addresses) a scanner of your own clicks from, beside the
+   * built-in lists of mail-security services (server/tracking/networks/): a click from one is
+   * a suspected bot, 'scanner-network'.
+   */
+  scannerNetworks: string[];
   /** How long after sending a click may identify its recipient. */
   identificationWindowDays: number;
   /** Lifetime of the identity cookie. */
   identityCookieDays: number;
   /** A click this soon after delivery is taken for a mail scanner. */
   scannerWindowSeconds: number;
+  /**
+   * A click this soon after delivery, with nothing else machine-like about it, is counted as a
+   * person's but identifies nobody ('early'); with a second signal it is a scanner's.
+   */
+  earlyWindowSeconds: number;
   /** The widget's greeting. Merge tags see only the first name: `{{first_name | there}}`. */
   messengerGreeting: string;
   /** The line under the greeting. */
@@ -112,10 +134,21 @@ export type BotReason =
   | 'bot-ua' // the user agent is a known bot, crawler or scanner (isbot), or missing
   | 'prefetch' // Purpose / Sec-Purpose: prefetch
   | 'too-soon' // within settings.scannerWindowSeconds of delivery
-  | 'burst' // the recipient's links were all hit within a few seconds
+  | 'scanner-network' // from a network mail-security services click from (Microsoft, Proofpoint, Mimecast…: server/tracking/networks/)
+  | 'burst' // every link of the mail within a minute, with a second signal (no Accept-Language, an old browser, headless)
+  | 'early' // within a minute of delivery, with a second signal
   | 'repeat' // one link requested over and over by one recipient (5 times within 2 s)
   | 'honeypot' // the hidden link no person can see, or a hit near it in time
   | 'apple-mpp'; // Apple Mail Privacy Protection fetching the open pixel
+
+/**
+ * Why a click counted as a person's identifies nobody: it fits one pattern scanners make, and
+ * nothing else says machine. A person opening a mail's links in tabs, or reading it the
+ * minute it arrives, looks like this too: counted, never trusted with an identity.
+ */
+export type SuspectReason =
+  | 'burst' // every link of the mail within a minute
+  | 'early'; // within a minute of delivery
 
 export interface StatsLink {
   id: number;
@@ -123,14 +156,16 @@ export interface StatsLink {
   position: number;
   text: string;
   part: 'html' | 'text';
-  clicks: Counts;
+  clicks: ClickCounts;
 }
 
 export interface MessageStats {
   recipients: number;
   sent: number;
   opens: Counts;
-  clicks: Counts;
+  clicks: ClickCounts;
+  /** The message's clicks by reason (its honeypot's hits included: they are bot hits like the others). */
+  reasons: ClickReasons;
   goal: { event: string; withinDays: number; completed: number; rate: number } | null;
   /** Tracked links only, in position order. */
   links: StatsLink[];
@@ -144,8 +179,12 @@ export interface PersonStats {
   name: string | null;
   sentAt: string | null;
   openedAt: string | null;
-  /** count: human clicks; bot: suspected-bot hits; firstAt/lastAt: of the human clicks (null when there were none). */
-  clicks: { linkId: number; count: number; bot: number; firstAt: string | null; lastAt: string | null }[];
+  /**
+   * count: human clicks (suspect ones included); suspect: of count, the ones identifying nobody;
+   * bot: suspected-bot hits; reasons: why, as in ClickReasons; firstAt/lastAt: of the human
+   * clicks (null when there were none).
+   */
+  clicks: { linkId: number; count: number; suspect: number; bot: number; reasons: ClickReasons; firstAt: string | null; lastAt: string | null }[];
   goalAt: string | null;
 }
 

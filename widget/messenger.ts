@@ -1,4 +1,4 @@
-import { IDENTITY_COOKIE } from '../api/identity.ts';
+import { IDENTITY_COOKIE, MAX_IDENTITY_CHARS } from '../api/identity.ts';
 import type { MessengerBootBody } from '../api/schemas.ts';
 import type { ConversationMessage } from '../api/types.ts';
 import { HttpError, isFinal, MessengerApi } from './api.ts';
@@ -11,15 +11,28 @@ import {
   initialState,
   lastMessageId,
   mergeConversations,
+  type HeldConversation,
   type WidgetState,
 } from './state.ts';
 
 export type VerifiedUser = NonNullable<MessengerBootBody['user']>;
 
-function readCookie(name: string): string | undefined {
+/**
+ * The identity cookie's value. Any site on the cookie's domain can set a cookie of that name,
+ * so a value that isn't valid percent-encoding, or is longer than boot takes, is no cookie:
+ * it is skipped (another cookie of the name may follow) rather than stopping the boot.
+ */
+function readIdentityCookie(): string | undefined {
   for (const part of document.cookie.split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
+    const [name, ...rest] = part.trim().split('=');
+    if (name !== IDENTITY_COOKIE) continue;
+    let value: string;
+    try {
+      value = decodeURIComponent(rest.join('='));
+    } catch {
+      continue;
+    }
+    if (value && value.length <= MAX_IDENTITY_CHARS) return value;
   }
   return undefined;
 }
@@ -56,11 +69,17 @@ export class Messenger {
     for (const l of this.listeners) l();
   }
 
-  private save(): void {
-    const { pending, conversations, currentId } = this.state;
-    void this.persist.set('pending', pending);
-    void this.persist.set('conversations', conversations);
-    void this.persist.set('currentId', currentId);
+  private savePending(): void {
+    void this.persist.set('pending', this.state.pending);
+  }
+
+  private saveCurrent(): void {
+    void this.persist.set('currentId', this.state.currentId);
+  }
+
+  /** Writes only what is new: a message costs one record, however long its thread. */
+  private saveNew(created: readonly HeldConversation[], added: readonly ConversationMessage[]): void {
+    void this.persist.add(created, added);
   }
 
   /** Boots (again), with a verified user when given; shows what IndexedDB kept right away. */
@@ -68,12 +87,13 @@ export class Messenger {
     clearTimeout(this.bootRetry);
     if (user) this.user = user;
     if (!this.state.booted) {
-      const [pending, conversations, currentId] = await Promise.all([
+      const [pending, kept, currentId] = await Promise.all([
         this.persist.get('pending'),
-        this.persist.get('conversations'),
+        this.persist.conversations(),
         this.persist.get('currentId'),
       ]);
-      this.set({ pending: pending ?? [], conversations: conversations ?? [], currentId: currentId ?? null });
+      const { conversations } = mergeConversations([], kept);
+      this.set({ pending: pending ?? [], conversations, currentId: currentId ?? null });
     }
     try {
       await this.connect();
@@ -108,7 +128,7 @@ export class Messenger {
     const body: MessengerBootBody = { url: location.href };
     if (document.referrer) body.referrer = document.referrer;
     if (this.api.session) body.session = this.api.session;
-    const identity = readCookie(IDENTITY_COOKIE);
+    const identity = readIdentityCookie();
     if (identity) body.identity = identity;
     if (this.user) body.user = this.user;
     let result;
@@ -130,23 +150,31 @@ export class Messenger {
     // Conversations kept locally but no longer visible (e.g. a verified user signed out) go.
     const visible = new Set(result.conversations.map((c) => c.id));
     const known = this.state.conversations.filter((c) => visible.has(c.id));
-    const conversations = mergeConversations(known, result.conversations);
+    const gone = this.state.conversations.filter((c) => !visible.has(c.id)).map((c) => c.id);
+    const { conversations, added, created } = mergeConversations(known, result.conversations);
     const currentId = conversations.some((c) => c.id === this.state.currentId)
       ? this.state.currentId
       : (conversations[0]?.id ?? null);
     this.set({ booted: true, greeting: result.greeting, intro: result.intro, conversations, currentId });
-    this.save();
+    void this.persist.forget(gone);
+    this.saveNew(created, added);
+    this.saveCurrent();
   }
 
   private async received(m: ConversationMessage): Promise<void> {
-    let conversations = addMessage(this.state.conversations, m);
-    if (!conversations) {
-      const conversation = await this.api.conversation(m.conversationId).catch(() => null);
-      if (!conversation) return;
-      conversations = mergeConversations(this.state.conversations, [conversation]);
+    const updated = addMessage(this.state.conversations, m);
+    if (updated) {
+      if (updated.added) {
+        this.set({ conversations: updated.conversations });
+        this.saveNew([], [m]);
+      }
+      return;
     }
+    const conversation = await this.api.conversation(m.conversationId).catch(() => null);
+    if (!conversation) return;
+    const { conversations, added, created } = mergeConversations(this.state.conversations, [conversation]);
     this.set({ conversations });
-    this.save();
+    this.saveNew(created, added);
   }
 
   /** Queues a message (kept in IndexedDB) and sends what is waiting. */
@@ -158,7 +186,7 @@ export class Messenger {
       { clientId: randomId(), conversationId: this.state.currentId, body: text, at: new Date().toISOString() },
     ];
     this.set({ pending, view: 'thread' });
-    this.save();
+    this.savePending();
     void this.flush();
   }
 
@@ -171,18 +199,24 @@ export class Messenger {
       for (let next = this.nextToSend(); next; next = this.nextToSend()) {
         try {
           if (next.conversationId === null) {
-            const created = await this.api.start({ body: next.body, clientId: next.clientId, pageUrl: location.href });
+            const started = await this.api.start({ body: next.body, clientId: next.clientId, pageUrl: location.href });
+            const { conversations, added, created } = mergeConversations(this.state.conversations, [started]);
             this.set({
-              conversations: mergeConversations(this.state.conversations, [created]),
-              pending: adoptConversation(acknowledge(this.state.pending, next.clientId), created.id),
-              currentId: this.state.currentId === null ? created.id : this.state.currentId,
+              conversations,
+              pending: adoptConversation(acknowledge(this.state.pending, next.clientId), started.id),
+              currentId: this.state.currentId === null ? started.id : this.state.currentId,
             });
+            this.saveNew(created, added);
+            this.saveCurrent();
           } else {
             const message = await this.api.send(next.conversationId, { body: next.body, clientId: next.clientId });
+            // The live stream may have brought it first.
+            const updated = addMessage(this.state.conversations, message);
             this.set({
-              conversations: addMessage(this.state.conversations, message) ?? this.state.conversations,
+              conversations: updated?.conversations ?? this.state.conversations,
               pending: acknowledge(this.state.pending, next.clientId),
             });
+            if (updated?.added) this.saveNew([], [message]);
           }
           this.set({ online: true });
           this.retryMs = 1000;
@@ -196,9 +230,10 @@ export class Messenger {
           }
           const clientId = next.clientId;
           const error = (err as Error).message;
-          this.set({ pending: this.state.pending.map((p) => (p.clientId === clientId ? { ...p, error } : p)) });
+          // A refusal is an answer: the network is there.
+          this.set({ online: true, pending: this.state.pending.map((p) => (p.clientId === clientId ? { ...p, error } : p)) });
         } finally {
-          this.save();
+          this.savePending();
         }
       }
     } finally {
@@ -213,7 +248,7 @@ export class Messenger {
   /** Drops a message the server refused for good. */
   discard(clientId: string): void {
     this.set({ pending: acknowledge(this.state.pending, clientId) });
-    this.save();
+    this.savePending();
   }
 
   async track(name: string): Promise<void> {
@@ -242,6 +277,6 @@ export class Messenger {
 
   show(view: WidgetState['view'], currentId: number | null = this.state.currentId): void {
     this.set({ view, currentId });
-    this.save();
+    this.saveCurrent();
   }
 }

@@ -1,8 +1,12 @@
 import type { ConversationMessage, WidgetConversation } from '../api/types.ts';
 
 /**
- * The widget's state and the pure rules that change it: kept apart from the DOM, the
- * network and IndexedDB so they can be tested on their own.
+ * The widget's state and the rules that change it: kept apart from the DOM, the network and
+ * IndexedDB so they can be tested on their own.
+ *
+ * A live thread can grow to thousands of messages, and each one must cost the same however
+ * many came before: a conversation's messages are appended to in place (never copied,
+ * sorted or scanned per message), with a Set of their ids to drop one heard twice.
  */
 
 /** A message typed but not yet acknowledged by the server (kept in IndexedDB). */
@@ -16,6 +20,18 @@ export interface PendingMessage {
   error?: string;
 }
 
+/** A conversation as the widget holds it. Replaced by a shallow copy whenever it changes. */
+export interface HeldConversation {
+  readonly id: number;
+  readonly startedAt: string;
+  /** In id order; appended to in place and shared by the copies. */
+  readonly messages: ConversationMessage[];
+  /** The ids in `messages`. */
+  readonly ids: Set<number>;
+  /** Counts the times a message landed anywhere but at the end, so a view drawn in pieces redraws them all. */
+  readonly reorders: number;
+}
+
 export interface WidgetState {
   booted: boolean;
   open: boolean;
@@ -23,7 +39,7 @@ export interface WidgetState {
   greeting: string;
   intro: string;
   /** Newest activity first. */
-  conversations: WidgetConversation[];
+  conversations: HeldConversation[];
   /** The conversation shown; null: a new one. */
   currentId: number | null;
   pending: PendingMessage[];
@@ -43,33 +59,66 @@ export const initialState: WidgetState = {
   online: true,
 };
 
-const lastActivity = (c: WidgetConversation) => c.messages.at(-1)?.at ?? c.startedAt;
+const lastActivity = (c: HeldConversation) => c.messages.at(-1)?.at ?? c.startedAt;
+const byActivity = (a: HeldConversation, b: HeldConversation) => lastActivity(b).localeCompare(lastActivity(a)) || b.id - a.id;
 
-function sortByActivity(list: WidgetConversation[]): WidgetConversation[] {
-  return list.sort((a, b) => lastActivity(b).localeCompare(lastActivity(a)) || b.id - a.id);
-}
-
-function unionMessages(a: ConversationMessage[], b: ConversationMessage[]): ConversationMessage[] {
-  const byId = new Map(a.map((m) => [m.id, m]));
-  for (const m of b) byId.set(m.id, m);
-  return [...byId.values()].sort((x, y) => x.id - y.id);
-}
-
-/** Folds conversations from the server into what is known: nothing is lost, nothing doubled. */
-export function mergeConversations(known: WidgetConversation[], incoming: WidgetConversation[]): WidgetConversation[] {
-  const byId = new Map(known.map((c) => [c.id, c]));
-  for (const c of incoming) {
-    const old = byId.get(c.id);
-    byId.set(c.id, old ? { ...c, messages: unionMessages(old.messages, c.messages) } : c);
+/**
+ * Adds the messages not yet in `c`, returning its new copy and the messages added. The
+ * usual case, ids above the last one, is a push; anything else is sorted in once at the end.
+ */
+function addTo(c: HeldConversation, incoming: readonly ConversationMessage[]): { conversation: HeldConversation; added: ConversationMessage[] } {
+  const added: ConversationMessage[] = [];
+  let outOfOrder = false;
+  for (const m of incoming) {
+    if (c.ids.has(m.id)) continue;
+    outOfOrder ||= c.messages.length > 0 && m.id < c.messages.at(-1)!.id;
+    c.ids.add(m.id);
+    c.messages.push(m);
+    added.push(m);
   }
-  return sortByActivity([...byId.values()]);
+  if (added.length === 0) return { conversation: c, added };
+  if (outOfOrder) c.messages.sort((x, y) => x.id - y.id);
+  return { conversation: { ...c, reorders: c.reorders + (outOfOrder ? 1 : 0) }, added };
 }
 
-/** Adds one message to its conversation; null when the conversation isn't known yet (fetch it). */
-export function addMessage(known: WidgetConversation[], m: ConversationMessage): WidgetConversation[] | null {
-  const target = known.find((c) => c.id === m.conversationId);
-  if (!target) return null;
-  return mergeConversations(known, [{ ...target, messages: [m] }]);
+function held(c: WidgetConversation): HeldConversation {
+  return { id: c.id, startedAt: c.startedAt, messages: [], ids: new Set(), reorders: 0 };
+}
+
+/** Folds conversations (from the server, or IndexedDB) into what is known: nothing lost, nothing doubled. */
+export function mergeConversations(
+  known: readonly HeldConversation[],
+  incoming: readonly WidgetConversation[],
+): { conversations: HeldConversation[]; added: ConversationMessage[]; created: HeldConversation[] } {
+  const byId = new Map(known.map((c) => [c.id, c]));
+  const added: ConversationMessage[] = [];
+  const created: HeldConversation[] = [];
+  for (const c of incoming) {
+    let target = byId.get(c.id);
+    if (!target) created.push((target = held(c)));
+    const result = addTo(target, c.messages);
+    byId.set(c.id, result.conversation);
+    added.push(...result.added);
+  }
+  return { conversations: [...byId.values()].sort(byActivity), added, created };
+}
+
+/**
+ * Adds one message to its conversation: `added` false when it was there already; null when
+ * the conversation isn't known yet (fetch it). Costs the same however long the thread is
+ * (the list of conversations is re-sorted, but that is only the visitor's conversations).
+ */
+export function addMessage(
+  known: readonly HeldConversation[],
+  m: ConversationMessage,
+): { conversations: HeldConversation[]; added: boolean } | null {
+  const index = known.findIndex((c) => c.id === m.conversationId);
+  if (index < 0) return null;
+  const { conversation, added } = addTo(known[index]!, [m]);
+  if (added.length === 0) return { conversations: [...known], added: false };
+  const conversations = [...known];
+  conversations[index] = conversation;
+  return { conversations: conversations.sort(byActivity), added: true };
 }
 
 /** The server took a pending message. */
@@ -82,41 +131,18 @@ export function adoptConversation(pending: PendingMessage[], conversationId: num
   return pending.map((p) => (p.conversationId === null ? { ...p, conversationId } : p));
 }
 
-export interface ThreadItem {
-  key: string;
-  author: 'visitor' | 'team';
-  body: string;
-  at: string;
-  status: 'sent' | 'sending' | 'failed';
-  error?: string;
+export function currentConversation(state: WidgetState): HeldConversation | null {
+  return state.conversations.find((c) => c.id === state.currentId) ?? null;
 }
 
-/** What the open thread shows: the conversation's messages, then what is still on its way. */
-export function threadItems(state: WidgetState): ThreadItem[] {
-  const conversation = state.conversations.find((c) => c.id === state.currentId);
-  const sent: ThreadItem[] = (conversation?.messages ?? []).map((m) => ({
-    key: `m${m.id}`,
-    author: m.author,
-    body: m.body,
-    at: m.at,
-    status: 'sent',
-  }));
-  const waiting: ThreadItem[] = state.pending
-    .filter((p) => p.conversationId === state.currentId)
-    .map((p) => ({
-      key: `p${p.clientId}`,
-      author: 'visitor',
-      body: p.body,
-      at: p.at,
-      status: p.error ? 'failed' : 'sending',
-      ...(p.error ? { error: p.error } : {}),
-    }));
-  return [...sent, ...waiting];
+/** What the open thread shows after its messages: what is still on its way, or was refused. */
+export function waitingMessages(state: WidgetState): PendingMessage[] {
+  return state.pending.filter((p) => p.conversationId === state.currentId);
 }
 
 /** The id a (re)opened live stream should resume after. */
-export function lastMessageId(conversations: WidgetConversation[]): number {
+export function lastMessageId(conversations: readonly HeldConversation[]): number {
   let max = 0;
-  for (const c of conversations) for (const m of c.messages) max = Math.max(max, m.id);
+  for (const c of conversations) max = Math.max(max, c.messages.at(-1)?.id ?? 0);
   return max;
 }

@@ -27,11 +27,14 @@ button { cursor: pointer; }
 .bar { display: flex; justify-content: space-between; gap: 8px; padding: 8px 12px; border-bottom: 1px solid #eceef3; background: #fafbff; }
 .link { border: 0; background: none; color: #4338ca; padding: 4px 6px; border-radius: 6px; font-weight: 600; font-size: 13px; }
 .link:hover { background: #eef0ff; }
-.thread { flex: 1; overflow-y: auto; margin: 0; padding: 16px 14px; list-style: none; display: flex; flex-direction: column; gap: 8px; background: #f7f8fb; }
+.thread { flex: 1; overflow-y: auto; margin: 0; padding: 16px 14px 8px; background: #f7f8fb; }
+.thread.is-empty { display: flex; }
+/* A full run of messages is never laid out again, nor drawn while scrolled away: a new message costs the same in a long thread. */
+.run { content-visibility: auto; contain-intrinsic-size: auto 3000px; }
 .empty { margin: auto; color: #6b7080; text-align: center; padding: 0 24px; }
-.msg { max-width: 82%; padding: 9px 13px; border-radius: 16px; white-space: pre-wrap; overflow-wrap: anywhere; }
-.msg.team { align-self: flex-start; background: #fff; border: 1px solid #e6e8f0; border-bottom-left-radius: 4px; }
-.msg.visitor { align-self: flex-end; background: #4338ca; color: #fff; border-bottom-right-radius: 4px; }
+.msg { width: fit-content; max-width: 82%; margin: 0 0 8px; padding: 9px 13px; border-radius: 16px; white-space: pre-wrap; overflow-wrap: anywhere; }
+.msg.team { margin-right: auto; background: #fff; border: 1px solid #e6e8f0; border-bottom-left-radius: 4px; }
+.msg.visitor { margin-left: auto; background: #4338ca; color: #fff; border-bottom-right-radius: 4px; }
 .msg.sending { opacity: .7; }
 .msg.failed { background: #fde8e8; color: #8a1c1c; }
 .meta { display: block; margin-top: 2px; font-size: 11px; opacity: .75; }

@@ -1,6 +1,8 @@
+import { Component, type ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type { ConversationMessage } from '../api/types.ts';
 import type { Messenger } from './messenger.ts';
-import { threadItems, type ThreadItem } from './state.ts';
+import { currentConversation, waitingMessages, type PendingMessage } from './state.ts';
 import { css } from './styles.ts';
 
 const ChatIcon = () => (
@@ -19,7 +21,29 @@ const SendIcon = () => (
   </svg>
 );
 
-const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+// One formatter for every message: toLocaleTimeString builds a new one each call.
+const clock = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' });
+const time = (iso: string) => clock.format(new Date(iso));
+
+/**
+ * A component drawn again only when one of its props changed, like preact/compat's memo
+ * (compat itself would patch Preact's options for the whole widget).
+ */
+function memo<P extends object>(draw: (props: P) => ComponentChildren) {
+  return class Memo extends Component<P> {
+    override shouldComponentUpdate(next: P): boolean {
+      const before = this.props as Record<string, unknown>;
+      const after = next as Record<string, unknown>;
+      for (const key in after) if (after[key] !== before[key]) return true;
+      for (const key in before) if (!(key in after)) return true;
+      return false;
+    }
+
+    override render(props: P): ComponentChildren {
+      return draw(props);
+    }
+  };
+}
 
 function useMessengerState(m: Messenger) {
   const [state, setState] = useState(m.state);
@@ -27,37 +51,83 @@ function useMessengerState(m: Messenger) {
   return state;
 }
 
-function Message({ item, onDiscard }: { item: ThreadItem; onDiscard: () => void }) {
-  const who = item.author === 'team' ? 'Team' : 'You';
+/** A message the server has: drawn once, however many arrive after it. */
+const SentMessage = memo(({ message }: { message: ConversationMessage }) => {
   return (
-    <li class={`msg ${item.author} ${item.status}`}>
-      <span class="sr">{who}: </span>
-      {item.body}
+    <div role="listitem" class={`msg ${message.author} sent`}>
+      <span class="sr">{message.author === 'team' ? 'Team' : 'You'}: </span>
+      {message.body}
+      <span class="meta">{time(message.at)}</span>
+    </div>
+  );
+});
+
+function WaitingMessage({ pending, m }: { pending: PendingMessage; m: Messenger }) {
+  return (
+    <div role="listitem" class={`msg visitor ${pending.error ? 'failed' : 'sending'}`}>
+      <span class="sr">You: </span>
+      {pending.body}
       <span class="meta">
-        {item.status === 'sending' ? 'Sending…' : item.status === 'failed' ? `Not sent: ${item.error}` : time(item.at)}
-        {item.status === 'failed' && (
-          <button type="button" class="link" onClick={onDiscard}>
+        {pending.error ? `Not sent: ${pending.error}` : 'Sending…'}
+        {pending.error && (
+          <button type="button" class="link" onClick={() => m.discard(pending.clientId)}>
             Remove
           </button>
         )}
       </span>
-    </li>
+    </div>
   );
 }
 
+/**
+ * The thread is drawn in runs of this many messages, so that a new message costs the same
+ * however long the thread is. A full run never changes: its props stay equal and Preact
+ * skips it, and the browser skips laying it out (`.run` has content-visibility: auto), so
+ * a new message redraws and lays out only the last run.
+ */
+const RUN = 50;
+
+/** messages[from, to). The array is appended to in place: `to` (and `reorders`) tell a change. */
+const MessageRun = memo((p: { messages: ConversationMessage[]; from: number; to: number; reorders: number }) => {
+  const rows = [];
+  for (let i = p.from; i < p.to; i++) rows.push(<SentMessage key={p.messages[i]!.id} message={p.messages[i]!} />);
+  return <div class="run">{rows}</div>;
+});
+
 function Thread({ m }: { m: Messenger }) {
   const state = useMessengerState(m);
-  const items = threadItems(state);
-  const end = useRef<HTMLLIElement>(null);
-  useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [items.length]);
+  const conversation = currentConversation(state);
+  const messages = conversation?.messages ?? [];
+  const waiting = waitingMessages(state);
+  const count = messages.length + waiting.length;
+  const end = useRef<HTMLDivElement>(null);
+  useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [count]);
+  const runs = [];
+  for (let from = 0; from < messages.length; from += RUN) {
+    runs.push(
+      <MessageRun
+        key={`${conversation!.id}:${from}`}
+        messages={messages}
+        from={from}
+        to={Math.min(from + RUN, messages.length)}
+        reorders={conversation!.reorders}
+      />,
+    );
+  }
   return (
-    <ol class="thread" role="log" aria-live="polite" aria-label="Conversation">
-      {items.length === 0 && <li class="empty">Send us a message and we'll answer right here.</li>}
-      {items.map((item) => (
-        <Message key={item.key} item={item} onDiscard={() => m.discard(item.key.slice(1))} />
-      ))}
-      <li ref={end} aria-hidden="true" />
-    </ol>
+    <div class={count === 0 ? 'thread is-empty' : 'thread'} role="log" aria-live="polite" aria-label="Conversation">
+      {count === 0 ? (
+        <p class="empty">Send us a message and we'll answer right here.</p>
+      ) : (
+        <div role="list">
+          {runs}
+          {waiting.map((p) => (
+            <WaitingMessage key={`p${p.clientId}`} pending={p} m={m} />
+          ))}
+        </div>
+      )}
+      <div ref={end} aria-hidden="true" />
+    </div>
   );
 }
 

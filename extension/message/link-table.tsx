@@ -1,13 +1,17 @@
 import type { LinkHeat } from '../overlay/link-heat.ts';
-import { downloadCsv } from './csv.ts';
+import { downloadCsv, type CsvCell } from './csv.ts';
+
+/** The Links CSV; the share is a number rounded to 4 places, not a string, so it stays a number. */
+export function linkCsvRows(rows: readonly LinkHeat[]): CsvCell[][] {
+  return [
+    ['link id', 'text', 'url', 'human clicks', 'people', 'suspected bots', 'share of clicks'],
+    ...rows.map((h) => [h.linkId, h.text, h.url, h.clicks, h.unique, h.bot, Math.round(h.share * 10_000) / 10_000]),
+  ];
+}
 
 export function LinkTable({ heats, subject }: { heats: LinkHeat[]; subject: string }) {
   const rows = [...heats].sort((a, b) => b.clicks - a.clicks);
-  const exportCsv = () =>
-    downloadCsv(`${subject} - links.csv`, [
-      ['link id', 'text', 'url', 'human clicks', 'people', 'suspected bots', 'share of clicks'],
-      ...rows.map((h) => [h.linkId, h.text, h.url, h.clicks, h.unique, h.bot, h.share.toFixed(4)]),
-    ]);
+  const exportCsv = () => downloadCsv(`${subject} - links.csv`, linkCsvRows(rows));
   return (
     <section class="links">
       <h2>

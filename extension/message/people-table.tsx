@@ -1,25 +1,31 @@
 import type { PersonStats } from '../../api/types.ts';
 import type { LinkHeat } from '../overlay/link-heat.ts';
 import { shortDate } from '../ui/format.ts';
-import { downloadCsv } from './csv.ts';
+import { downloadCsv, type CsvCell } from './csv.ts';
+
+type LinkName = (linkId: number) => string;
+const humanClicks = (p: PersonStats) => p.clicks.filter((c) => c.count > 0);
+
+/** The People CSV. */
+export function peopleCsvRows(people: readonly PersonStats[], linkName: LinkName): CsvCell[][] {
+  return [
+    ['email', 'name', 'sent at', 'opened at', 'human clicks', 'suspected bot hits', 'links clicked', 'goal reached at'],
+    ...people.map((p) => [
+      p.email,
+      p.name,
+      p.sentAt,
+      p.openedAt,
+      p.clicks.reduce((s, c) => s + c.count, 0),
+      p.clicks.reduce((s, c) => s + c.bot, 0),
+      humanClicks(p).map((c) => `${linkName(c.linkId)} ×${c.count}`).join('; '),
+      p.goalAt,
+    ]),
+  ];
+}
 
 export function PeopleTable({ people, heats, subject }: { people: PersonStats[]; heats: ReadonlyMap<number, LinkHeat>; subject: string }) {
-  const linkName = (id: number) => heats.get(id)?.text || heats.get(id)?.url || `link ${id}`;
-  const human = (p: PersonStats) => p.clicks.filter((c) => c.count > 0);
-  const exportCsv = () =>
-    downloadCsv(`${subject} - people.csv`, [
-      ['email', 'name', 'sent at', 'opened at', 'human clicks', 'suspected bot hits', 'links clicked', 'goal reached at'],
-      ...people.map((p) => [
-        p.email,
-        p.name,
-        p.sentAt,
-        p.openedAt,
-        p.clicks.reduce((s, c) => s + c.count, 0),
-        p.clicks.reduce((s, c) => s + c.bot, 0),
-        human(p).map((c) => `${linkName(c.linkId)} ×${c.count}`).join('; '),
-        p.goalAt,
-      ]),
-    ]);
+  const linkName: LinkName = (id) => heats.get(id)?.text || heats.get(id)?.url || `link ${id}`;
+  const exportCsv = () => downloadCsv(`${subject} - people.csv`, peopleCsvRows(people, linkName));
   return (
     <section class="people">
       <h2>
@@ -39,7 +45,7 @@ export function PeopleTable({ people, heats, subject }: { people: PersonStats[];
             <tr key={p.recipientId}>
               <td title={p.email}>{p.name || p.email}</td>
               <td>{shortDate(p.openedAt)}</td>
-              <td>{human(p).map((c) => `${linkName(c.linkId)} ×${c.count}`).join(', ') || '—'}</td>
+              <td>{humanClicks(p).map((c) => `${linkName(c.linkId)} ×${c.count}`).join(', ') || '—'}</td>
               <td>{p.goalAt ? shortDate(p.goalAt) : '—'}</td>
             </tr>
           ))}

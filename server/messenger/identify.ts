@@ -22,10 +22,11 @@ function hashMatches(identitySecret: string, userId: string, given: string): boo
 }
 
 /**
- * Who the booting visitor is. A verified user must carry the right userHash (else 403). The
- * identity cookie counts only when lead identification is on, the browser doesn't ask for
- * Global Privacy Control, and the signed token still names the recipient it was made for;
- * anything else (forged, expired, foreign) boots as anonymous.
+ * Who the booting visitor is. A verified user must carry the right userHash (else 403) and
+ * is their own person, found by user id alone. The identity cookie counts only when lead
+ * identification is on, the browser doesn't ask for Global Privacy Control, and the signed
+ * token still names the recipient it was made for; anything else (forged, expired, foreign)
+ * boots as anonymous.
  */
 export async function identify(
   body: Pick<MessengerBootBody, 'identity' | 'user'>,
@@ -36,7 +37,9 @@ export async function identify(
     if (!hashMatches(deps.settings.identitySecret, userId, given)) {
       throw new HTTPException(403, { message: 'userHash does not match userId' });
     }
-    const person = await deps.store.upsertPerson(email, name || null);
+    // userHash signs the user id only: the email is unproven, so it is this user's attribute,
+    // never a way to another person (a lead a recipient row knows by that email stays apart).
+    const person = await deps.store.upsertVerifiedPerson(userId, { email, name: name || null });
     return { person, identity: { personId: person.id, identifiedBy: 'verified', recipientId: null, linkId: null } };
   }
   if (!body.identity || !deps.settings.leadEmailIdentification || deps.gpc) return null;

@@ -106,9 +106,10 @@ export function messengerRoutes(ctx: AppContext): Hono {
     return c.json(toWidget(conversation), created ? 201 : 200);
   });
 
+  /** The conversation, without its messages, when this visitor may see it. */
   async function visibleTo(visitor: VisitorRecord, conversationId: number) {
     const scope = scopeOf(visitor);
-    const c = await store.getConversation(conversationId);
+    const c = await store.getConversationHead(conversationId);
     if (!c) return null;
     const visible =
       c.identifiedBy === 'verified' ? c.person?.id === scope.verifiedPersonId : c.visitorId === scope.visitorId;
@@ -117,7 +118,8 @@ export function messengerRoutes(ctx: AppContext): Hono {
 
   app.get('/conversations/:id', async (c) => {
     const visitor = await requireVisitor(c, store);
-    const conversation = await visibleTo(visitor, idParam(c));
+    const visible = await visibleTo(visitor, idParam(c));
+    const conversation = visible && (await store.getConversation(visible.id));
     if (!conversation) throw notFound('conversation');
     return c.json(toWidget(conversation));
   });

@@ -7,6 +7,7 @@ import type {
   TeamEvent,
 } from '../../api/types.ts';
 import type {
+  ConversationHead,
   MessengerStore,
   NewTeamEvent,
   NewVisit,
@@ -70,8 +71,11 @@ function toSummary(r: ConversationRow): ConversationSummary {
   };
 }
 
+/** A person's email as the team sees it: a lead's key, or the attribute a verified user gave. */
+const PERSON_EMAIL = 'coalesce(p.email, p.user_email)';
+
 const CONVERSATION_SELECT = `
-  SELECT c.*, p.name AS p_name, p.email AS p_email
+  SELECT c.*, p.name AS p_name, ${PERSON_EMAIL} AS p_email
   FROM conversations c LEFT JOIN people p ON p.id = c.person_id`;
 
 /** The visibility rule of VisitorScope, in SQL (parameters :visitor and :verified). */
@@ -112,7 +116,7 @@ export class SqliteMessengerStore implements MessengerStore {
   }
 
   async getPerson(id: number): Promise<PersonRef | null> {
-    return (this.q('SELECT id, name, email FROM people WHERE id = ?').get(id) as PersonRef | undefined) ?? null;
+    return (this.q(`SELECT id, name, ${PERSON_EMAIL} AS email FROM people p WHERE id = ?`).get(id) as PersonRef | undefined) ?? null;
   }
 
   async upsertPerson(email: string, name: string | null): Promise<PersonRef> {
@@ -121,6 +125,14 @@ export class SqliteMessengerStore implements MessengerStore {
        ON CONFLICT (email) DO UPDATE SET name = coalesce(excluded.name, people.name)
        RETURNING id, name, email`,
     ).get(email.trim(), name, Date.now()) as PersonRef;
+  }
+
+  async upsertVerifiedPerson(userId: string, { email, name }: { email: string; name: string | null }): Promise<PersonRef> {
+    return this.q(
+      `INSERT INTO people (user_id, user_email, name, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (user_id) DO UPDATE SET user_email = excluded.user_email, name = coalesce(excluded.name, people.name)
+       RETURNING id, name, user_email AS email`,
+    ).get(userId, email.trim(), name, Date.now()) as PersonRef;
   }
 
   async clickOrigin(recipientId: number, linkId: number) {
@@ -210,6 +222,11 @@ export class SqliteMessengerStore implements MessengerStore {
   async getConversation(id: number): Promise<StoredConversation | null> {
     const r = this.q(`${CONVERSATION_SELECT} WHERE c.id = ?`).get(id) as ConversationRow | undefined;
     return r ? this.withMessages(r) : null;
+  }
+
+  async getConversationHead(id: number): Promise<ConversationHead | null> {
+    const r = this.q(`${CONVERSATION_SELECT} WHERE c.id = ?`).get(id) as ConversationRow | undefined;
+    return r ? { ...toSummary(r), visitorId: r.visitor_id } : null;
   }
 
   async listConversations(limit: number): Promise<ConversationSummary[]> {

@@ -40,6 +40,9 @@ export interface StoredConversation extends Conversation {
   visitorId: number;
 }
 
+/** A conversation without its messages: what checking and notifying need, at the same cost however long it is. */
+export type ConversationHead = Omit<StoredConversation, 'messages'>;
+
 export interface NewVisit {
   visitorId: number;
   personId: number;
@@ -61,8 +64,16 @@ export interface MessengerStore {
   setVisitorIdentity(id: number, identity: VisitorIdentity | null): Promise<void>;
 
   getPerson(id: number): Promise<PersonRef | null>;
-  /** The person with this email, made if new; a given name replaces the stored one. */
+  /**
+   * The lead known by this email (as recipient rows and POST /api/events know people), made
+   * if new; a given name replaces the stored one. Never a verified user's person.
+   */
   upsertPerson(email: string, name: string | null): Promise<PersonRef>;
+  /**
+   * The verified user's own person, keyed by their user id alone, made if new. The email and
+   * name are theirs to change; an email never makes them anyone else's person.
+   */
+  upsertVerifiedPerson(userId: string, attributes: { email: string; name: string | null }): Promise<PersonRef>;
   /** The message and link a recipient's click names. */
   clickOrigin(recipientId: number, linkId: number): Promise<{ messageId: number; subject: string; linkUrl: string | null } | null>;
   recipientPerson(recipientId: number): Promise<number | null>;
@@ -81,6 +92,7 @@ export interface MessengerStore {
     m: { author: ConversationMessage['author']; body: string; clientId: string | null; at: number },
   ): Promise<{ message: ConversationMessage; created: boolean }>;
   getConversation(id: number): Promise<StoredConversation | null>;
+  getConversationHead(id: number): Promise<ConversationHead | null>;
   /** Newest activity first. */
   listConversations(limit: number): Promise<ConversationSummary[]>;
   visibleConversations(scope: VisitorScope, limit: number): Promise<StoredConversation[]>;

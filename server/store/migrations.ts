@@ -193,4 +193,49 @@ export const migrations: string[] = [
     offset INTEGER NOT NULL
   );
   `,
+  // 5: a verified user (the widget's identify, signed by userHash) is a person of their own,
+  // keyed by the site's user id alone; the email they give is an attribute, never a key, so
+  // it can't lead to the person a recipient row knows by that email. SQLite can't relax
+  // people.email's NOT NULL in place: the table is copied out and back under the same ids
+  // (foreign keys deferred, so the references to it are checked once it is whole again).
+  // Sessions verified under the old rule may have named someone else's person: they boot again.
+  `
+  PRAGMA defer_foreign_keys = ON;
+  CREATE TEMP TABLE people_v4 AS SELECT * FROM people;
+  DROP TABLE people;
+  CREATE TABLE people (
+    id INTEGER PRIMARY KEY,
+    email TEXT UNIQUE COLLATE NOCASE, -- a lead's key (recipients, click cookies, POST /api/events); NULL for a verified user
+    user_id TEXT UNIQUE,              -- a verified user's key
+    user_email TEXT,                  -- the email a verified user gave
+    name TEXT,
+    created_at INTEGER NOT NULL,
+    CHECK ((email IS NULL) <> (user_id IS NULL))
+  );
+  INSERT INTO people (id, email, name, created_at) SELECT id, email, name, created_at FROM temp.people_v4;
+  DROP TABLE temp.people_v4;
+  UPDATE visitors SET person_id = NULL, identified_by = NULL, recipient_id = NULL, link_id = NULL
+  WHERE identified_by = 'verified';
+  `,
+  // 6: a click counted as a person's but identifying nobody has a suspect reason; clicks by
+  // reason are counted per recipient and link, so stats and people say why without scanning clicks.
+  `
+  ALTER TABLE clicks ADD COLUMN suspect_reason TEXT;
+  ALTER TABLE link_counts ADD COLUMN suspect INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE message_counts ADD COLUMN clicks_suspect INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE recipient_link_counts ADD COLUMN suspect INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE click_reasons (
+    recipient_id INTEGER NOT NULL,
+    link_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('bot', 'suspect')),
+    reason TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (recipient_id, link_id, verdict, reason)
+  ) WITHOUT ROWID;
+  CREATE INDEX click_reasons_by_message ON click_reasons (message_id);
+  INSERT INTO click_reasons (recipient_id, link_id, message_id, verdict, reason, n)
+    SELECT recipient_id, link_id, message_id, 'bot', bot_reason, count(*) FROM clicks
+    WHERE bot_reason IS NOT NULL GROUP BY recipient_id, link_id, bot_reason;
+  `,
 ];

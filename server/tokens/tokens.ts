@@ -55,7 +55,7 @@ export function signToken(keys: Keyring, kind: TokenKind, fields: number[]): str
 }
 
 /** The token's fields when it is well-formed, of this kind, and signed by a known key; otherwise null. */
-export function verifyToken(keys: Keyring, kind: TokenKind, token: string, fieldCount: number): number[] | null {
+export function verifyToken(keys: Keyring, kind: TokenKind, token: string): number[] | null {
   if (!TOKEN_SHAPE.test(token)) return null;
   const raw = Buffer.from(token, 'base64url');
   // The last character carries unused bits, so other spellings decode to the same bytes:
@@ -81,32 +81,36 @@ export function verifyToken(keys: Keyring, kind: TokenKind, token: string, field
     }
     fields.push(value);
   }
-  return fields.length === fieldCount ? fields : null;
+  return fields;
 }
 
 export const clickToken = {
   sign: (keys: Keyring, recipientId: number, linkId: number) => signToken(keys, TokenKind.click, [recipientId, linkId]),
   verify(keys: Keyring, token: string): { recipientId: number; linkId: number } | null {
-    const f = verifyToken(keys, TokenKind.click, token, 2);
-    return f ? { recipientId: f[0]!, linkId: f[1]! } : null;
+    const f = verifyToken(keys, TokenKind.click, token);
+    return f?.length === 2 ? { recipientId: f[0]!, linkId: f[1]! } : null;
   },
 };
 
 export const openToken = {
   sign: (keys: Keyring, recipientId: number) => signToken(keys, TokenKind.open, [recipientId]),
   verify(keys: Keyring, token: string): { recipientId: number } | null {
-    const f = verifyToken(keys, TokenKind.open, token, 1);
-    return f ? { recipientId: f[0]! } : null;
+    const f = verifyToken(keys, TokenKind.open, token);
+    return f?.length === 1 ? { recipientId: f[0]! } : null;
   },
 };
 
-/** The identity cookie: names a person and the click that identified them, and when it stops counting. */
+/**
+ * The identity cookie: names a person and the click that identified them (recipient, link,
+ * and its time, so the click's verdict can be looked up), and when it stops counting.
+ * Cookies made before the click time was in them (four fields) still verify, with clickAt null.
+ */
 export const identityToken = {
-  sign: (keys: Keyring, v: { personId: number; recipientId: number; linkId: number; expiresAt: number }) =>
-    signToken(keys, TokenKind.identity, [v.personId, v.recipientId, v.linkId, Math.floor(v.expiresAt / 1000)]),
+  sign: (keys: Keyring, v: { personId: number; recipientId: number; linkId: number; expiresAt: number; clickAt?: number }) =>
+    signToken(keys, TokenKind.identity, [v.personId, v.recipientId, v.linkId, Math.floor(v.expiresAt / 1000), ...(v.clickAt === undefined ? [] : [v.clickAt])]),
   verify(keys: Keyring, token: string, now = Date.now()) {
-    const f = verifyToken(keys, TokenKind.identity, token, 4);
-    if (!f || f[3]! * 1000 <= now) return null;
-    return { personId: f[0]!, recipientId: f[1]!, linkId: f[2]!, expiresAt: f[3]! * 1000 };
+    const f = verifyToken(keys, TokenKind.identity, token);
+    if (!f || (f.length !== 4 && f.length !== 5) || f[3]! * 1000 <= now) return null;
+    return { personId: f[0]!, recipientId: f[1]!, linkId: f[2]!, expiresAt: f[3]! * 1000, clickAt: f[4] ?? null };
   },
 };

@@ -1,6 +1,6 @@
-import { isbot } from 'isbot';
+import { createIsbotFromList, list } from 'isbot';
 import type { BotReason } from '../../api/types.ts';
-import { isAppleNetwork } from './client-ip.ts';
+import { loadAppleRelay, loadScannerNetworks, NetworkList } from './networks/networks.ts';
 
 /** What a hit says about itself. */
 export interface HitSignals {
@@ -12,6 +12,8 @@ export interface HitSignals {
   acceptLanguage: string;
   /** The whole address: held in memory for the decision, only its network is stored. */
   ip: string | null;
+  /** The mail-security service whose network the address is in (scannerNetwork()), if any. */
+  network: string | null;
   at: number;
   /** When the message went to this recipient (null: never sent, e.g. a preview). */
   sentAt: number | null;
@@ -27,6 +29,9 @@ function requestReason(s: HitSignals): BotReason | null {
   return null;
 }
 
+// isbot 5.2 misses these page testers, screenshotters and IDE fetchers (crawler-user-agents lists them).
+const isbot = createIsbotFromList([...list, 'gtmetrix', 'miniature\\.io', 'ylt chrome', 'tsm-turingos', ' code/\\d', ' trae/']);
+
 // isbot's pattern is long and the same few agents click most links: remember its verdicts.
 const botAgents = new Map<string, boolean>();
 function isBotAgent(userAgent: string): boolean {
@@ -41,9 +46,37 @@ function isBotAgent(userAgent: string): boolean {
 
 const tooSoon = (s: HitSignals) => s.sentAt !== null && s.at - s.sentAt < s.scannerWindowMs;
 
-/** A click's verdict from the request alone (the recipient's recent history is judged by RecentHits). */
+const builtInScanners = loadScannerNetworks();
+const appleRelay = loadAppleRelay();
+// The settings' own list, built again only when the setting changes.
+let extraScanners: { ranges: readonly string[]; list: NetworkList } | null = null;
+
+/**
+ * The mail-security service whose network an address is in: the built-in lists (each with its
+ * published source, server/tracking/networks/), then settings.scannerNetworks ('settings').
+ */
+export function scannerNetwork(ip: string | null, settingsRanges: readonly string[]): string | null {
+  if (!ip) return null;
+  const builtIn = builtInScanners.match(ip);
+  if (builtIn || settingsRanges.length === 0) return builtIn;
+  if (extraScanners?.ranges !== settingsRanges) {
+    extraScanners = { ranges: settingsRanges, list: new NetworkList(settingsRanges.map((range) => ({ range, service: 'settings' }))) };
+  }
+  return extraScanners.list.match(ip);
+}
+
+/**
+ * A click's verdict from the request alone (the recipient's recent history is judged by
+ * RecentHits). A scanner's network is a verdict: nothing in one request can show a person
+ * behind it, and identifying someone from a gateway's fetch is the harm to avoid.
+ */
 export function clickReason(s: HitSignals): BotReason | null {
-  return requestReason(s) ?? (isBotAgent(s.userAgent) ? 'bot-ua' : null) ?? (tooSoon(s) ? 'too-soon' : null);
+  return (
+    requestReason(s) ??
+    (isBotAgent(s.userAgent) ? 'bot-ua' : null) ??
+    (s.network ? 'scanner-network' : null) ??
+    (tooSoon(s) ? 'too-soon' : null)
+  );
 }
 
 /** Why a hit that passed as a browser's still looks like a machine's: not enough alone, a second opinion. */
@@ -56,7 +89,8 @@ const DAY = 86_400_000;
  * reckoned from release dates, so the rule does not age.
  */
 const RELEASE_TRAINS: { engine: RegExp; major: number; at: number }[] = [
-  { engine: /(?:Chrome|CriOS)\/(\d+)/, major: 120, at: Date.UTC(2023, 11, 5) },
+  // Chrome for iOS (CriOS) is WebKit and lags with the App Store: not what scanners pin.
+  { engine: /Chrome\/(\d+)/, major: 120, at: Date.UTC(2023, 11, 5) },
   { engine: /(?:Firefox|FxiOS)\/(\d+)/, major: 121, at: Date.UTC(2023, 11, 19) },
 ];
 const OLD_VERSIONS = 26; // about two years of four-week releases
@@ -82,9 +116,11 @@ export function machineHint(s: HitSignals): MachineHint | null {
 export function openReason(s: HitSignals): BotReason | null {
   const fromRequest = requestReason(s);
   if (fromRequest) return fromRequest;
-  // Mail Privacy Protection preloads every image, read or not, with a bare "Mozilla/5.0".
-  if (s.userAgent === 'Mozilla/5.0' || isAppleNetwork(s.ip)) return 'apple-mpp';
+  // Mail Privacy Protection preloads every image, read or not, with a bare "Mozilla/5.0",
+  // through iCloud Private Relay's egress (Apple's published list).
+  if (s.userAgent === 'Mozilla/5.0' || appleRelay.match(s.ip)) return 'apple-mpp';
   if (OPENING_PROXIES.test(s.userAgent)) return null;
   if (isBotAgent(s.userAgent)) return 'bot-ua';
+  if (s.network) return 'scanner-network';
   return tooSoon(s) ? 'too-soon' : null;
 }

@@ -34,8 +34,3 @@ export function truncateIp(ip: string | null): string | null {
   const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
   return groups.slice(0, 3).map((g) => parseInt(g, 16).toString(16)).join(':') + '::/48';
 }
-
-/** Apple's own network: Mail Privacy Protection fetches images through it. */
-export function isAppleNetwork(ip: string | null): boolean {
-  return !!ip && isIPv4(ip) && ip.startsWith('17.');
-}

@@ -1,8 +1,9 @@
 import { IDENTITY_COOKIE } from '../../api/identity.ts';
+import type { Settings } from '../../api/types.ts';
 import type { AppContext } from '../context.ts';
 import { resolveDestination } from '../rewrite/render.ts';
 import { clickToken, identityToken, openToken } from '../tokens/tokens.ts';
-import { clickReason, openReason, type HitSignals } from './classify.ts';
+import { clickReason, machineHint, openReason, scannerNetwork, type HitSignals } from './classify.ts';
 import { clientIp, truncateIp } from './client-ip.ts';
 
 /** A hit on /c/ or /o/, whichever server front end it came through. */
@@ -72,16 +73,18 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
   const secure = config.publicUrl.startsWith('https:');
   const cookieAttributes = `${config.cookieDomain ? `; Domain=${config.cookieDomain}` : ''}; Path=/${secure ? '; Secure' : ''}; SameSite=Lax`;
 
-  function signals(req: HitRequest, at: number, sentAt: number | null, scannerWindowSeconds: number): HitSignals {
+  function signals(req: HitRequest, at: number, sentAt: number | null, settings: Settings): HitSignals {
+    const ip = clientIp(req.peer, req.header('x-forwarded-for'), trusted);
     return {
       method: req.method,
       userAgent: req.header('user-agent') ?? '',
       purpose: purposeOf(req),
       acceptLanguage: req.header('accept-language') ?? '',
-      ip: clientIp(req.peer, req.header('x-forwarded-for'), trusted),
+      ip,
+      network: scannerNetwork(ip, settings.scannerNetworks),
       at,
       sentAt,
-      scannerWindowMs: scannerWindowSeconds * 1000,
+      scannerWindowMs: settings.scannerWindowSeconds * 1000,
     };
   }
 
@@ -96,10 +99,16 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
     const location = link.honeypot ? `${config.publicUrl}/` : resolveDestination(link.url, recipient, settings.mergeTagHosts);
     if (!location) return NOT_FOUND;
 
-    const hit = signals(req, at, recipient.sentAt, settings.scannerWindowSeconds);
+    const hit = signals(req, at, recipient.sentAt, settings);
     const fromRequest = clickReason(hit);
-    const history = tracking.recent.judge(recipient.id, { linkId: link.id, at, honeypot: link.honeypot }, link.messageTrackedLinks, fromRequest);
+    const history = tracking.recent.judge(recipient.id, { linkId: link.id, at, honeypot: link.honeypot }, link.messageTrackedLinks, {
+      reason: fromRequest,
+      hint: fromRequest ? null : machineHint(hit),
+      sentAt: recipient.sentAt,
+      earlyWindowMs: settings.earlyWindowSeconds * 1000,
+    });
     const botReason = fromRequest ?? history.reason;
+    const suspectReason = botReason === null ? history.suspect : null;
 
     const recorded = tracking.record({
       kind: 'click',
@@ -108,14 +117,17 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
       messageId: link.messageId,
       at,
       botReason,
+      suspectReason,
       ip: truncateIp(hit.ip),
       userAgent: hit.userAgent.slice(0, 512) || null,
     });
     if (history.reclassify) void tracking.record({ kind: 'reclassify', recipientId: recipient.id, ...history.reclassify });
 
     const cookies: string[] = [];
+    // A suspect click is counted, but a scanner's must never carry anyone's identity.
     const identifies =
       botReason === null &&
+      suspectReason === null &&
       settings.leadEmailIdentification &&
       req.header('sec-gpc') !== '1' &&
       recipient.sentAt !== null &&
@@ -127,6 +139,7 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
         recipientId: recipient.id,
         linkId: link.id,
         expiresAt: at + maxAge * 1000,
+        clickAt: at,
       });
       // The value is base64url and the attributes are ours: nothing here needs escaping.
       cookies.push(`${IDENTITY_COOKIE}=${value}; Max-Age=${maxAge}${cookieAttributes}`);
@@ -148,7 +161,7 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
     // A broken image in someone's mail helps nobody: unknown tokens get the pixel too, and nothing is counted.
     if (!recipient) return pixel(false);
     const settings = await store.getSettings();
-    const hit = signals(req, at, recipient.sentAt, settings.scannerWindowSeconds);
+    const hit = signals(req, at, recipient.sentAt, settings);
     await tracking.record({
       kind: 'open',
       recipientId: recipient.id,

@@ -1,7 +1,11 @@
-import type { BotReason } from '../../api/types.ts';
+import type { BotReason, SuspectReason } from '../../api/types.ts';
 
-/** Links of one recipient hit within this span are a scanner walking the mail, not a reader. */
-export const BURST_MS = 5_000;
+/**
+ * Every link of a mail hit within this span is what a scanner does (Safe Links walks them a
+ * few seconds apart, up to about a minute) and what a person opening links in tabs does too:
+ * alone it makes the clicks suspect, with a second signal a machine's.
+ */
+export const BURST_MS = 60_000;
 /** Clicks this close to a honeypot hit share its verdict. */
 export const HONEYPOT_MS = 60_000;
 /**
@@ -36,11 +40,28 @@ interface Recipient {
 
 export interface HistoryVerdict {
   reason: BotReason | null;
+  /** Counted as a person's, but identifying nobody: one scanner-like pattern and nothing else to say machine. */
+  suspect: SuspectReason | null;
   /** Earlier clicks of this recipient to count as a machine's after all. */
   reclassify: { from: number; to: number; reason: BotReason } | null;
 }
 
-const NO_VERDICT: HistoryVerdict = Object.freeze({ reason: null, reclassify: null });
+/** What the request itself said: a verdict, or a hint that only counts beside a pattern. */
+export interface RequestVerdict {
+  reason: BotReason | null;
+  /** A second signal (scanner network aside, which is a verdict): no Accept-Language, an old browser, headless. */
+  hint: string | null;
+  /** When the message was delivered to this recipient (null: never, a preview). */
+  sentAt: number | null;
+  /**
+   * settings.earlyWindowSeconds: a hit this soon after delivery is what a gateway does, and a
+   * quick reader too. Suspect alone, a machine's with a second signal.
+   */
+  earlyWindowMs: number;
+}
+
+const NO_VERDICT: HistoryVerdict = Object.freeze({ reason: null, suspect: null, reclassify: null });
+const NO_REQUEST: RequestVerdict = Object.freeze({ reason: null, hint: null, sentAt: null, earlyWindowMs: 0 });
 
 /**
  * Each recipient's last few clicks, in memory: enough to see a burst over their links, a
@@ -50,8 +71,8 @@ const NO_VERDICT: HistoryVerdict = Object.freeze({ reason: null, reclassify: nul
 export class RecentHits {
   private readonly byRecipient = new Map<number, Recipient>();
 
-  /** `reason`: the verdict from the request alone, so a machine's hit is never taken for a person's to take back. */
-  judge(recipientId: number, hit: Hit, trackedLinks: number, reason: BotReason | null = null): HistoryVerdict {
+  /** `request`: what the request said alone, so a machine's hit is never taken for a person's to take back. */
+  judge(recipientId: number, hit: Hit, trackedLinks: number, request: RequestVerdict = NO_REQUEST): HistoryVerdict {
     let r = this.byRecipient.get(recipientId);
     if (r) this.byRecipient.delete(recipientId); // re-insert: the map's order is least recently seen first
     else r = { hits: [], honeypotAt: -Infinity, lastHumanAt: -Infinity, takenBackTo: -Infinity };
@@ -62,35 +83,46 @@ export class RecentHits {
     if (r.hits.length > KEPT_HITS) r.hits.shift();
     if (hit.honeypot) r.honeypotAt = hit.at;
 
-    const verdict = this.verdict(r, hit, trackedLinks);
-    if (reason === null && verdict.reason === null) r.lastHumanAt = hit.at;
+    const verdict = this.verdict(r, hit, trackedLinks, request);
+    if (request.reason === null && verdict.reason === null) r.lastHumanAt = hit.at;
     if (!verdict.reclassify) return verdict;
     // Only when there is a person's click in the span left to take back: a scanner still
     // hammering after its burst does not make the writer look again each time.
-    if (r.lastHumanAt < verdict.reclassify.from || r.lastHumanAt <= r.takenBackTo) return { reason: verdict.reason, reclassify: null };
+    if (r.lastHumanAt < verdict.reclassify.from || r.lastHumanAt <= r.takenBackTo) return { ...verdict, reclassify: null };
     r.takenBackTo = verdict.reclassify.to;
     return verdict;
   }
 
-  private verdict(r: Recipient, hit: Hit, trackedLinks: number): HistoryVerdict {
-    if (hit.honeypot) return { reason: 'honeypot', reclassify: { from: hit.at - HONEYPOT_MS, to: hit.at, reason: 'honeypot' } };
-    if (hit.at - r.honeypotAt <= HONEYPOT_MS) return { reason: 'honeypot', reclassify: null };
+  private verdict(r: Recipient, hit: Hit, trackedLinks: number, request: RequestVerdict): HistoryVerdict {
+    if (hit.honeypot) return { reason: 'honeypot', suspect: null, reclassify: { from: hit.at - HONEYPOT_MS, to: hit.at, reason: 'honeypot' } };
+    if (hit.at - r.honeypotAt <= HONEYPOT_MS) return { reason: 'honeypot', suspect: null, reclassify: null };
 
     let sameLink = 0;
     for (const h of r.hits) if (h.linkId === hit.linkId && h.at >= hit.at - REPEAT_MS) sameLink++;
     if (sameLink >= REPEAT_HITS) {
-      return { reason: 'repeat', reclassify: { from: hit.at - REPEAT_MS, to: hit.at, reason: 'repeat' } };
+      return { reason: 'repeat', suspect: null, reclassify: { from: hit.at - REPEAT_MS, to: hit.at, reason: 'repeat' } };
     }
 
-    // "All of a recipient's links within a few seconds": with three links or more, hitting
-    // all of them (or four, for long mails) that fast is not reading.
+    // "All of a recipient's links within a minute": with three links or more, all of them (or
+    // four, for long mails). A person opening a mail's links in tabs does it too: suspect,
+    // unless the request gives a second reason, and then the walk's earlier hits go with it.
     if (trackedLinks >= 3) {
       const needed = Math.min(trackedLinks, 4);
       const links: number[] = [];
-      for (const h of r.hits) if (h.at >= hit.at - BURST_MS && !links.includes(h.linkId)) links.push(h.linkId);
-      if (links.length >= needed) {
-        return { reason: 'burst', reclassify: { from: hit.at - BURST_MS, to: hit.at, reason: 'burst' } };
+      let first = hit.at;
+      for (const h of r.hits) {
+        if (h.at < hit.at - BURST_MS || h.honeypot) continue;
+        if (!links.includes(h.linkId)) links.push(h.linkId);
+        first = Math.min(first, h.at);
       }
+      if (links.length >= needed) {
+        return request.hint
+          ? { reason: 'burst', suspect: null, reclassify: { from: first, to: hit.at, reason: 'burst' } }
+          : { reason: null, suspect: 'burst', reclassify: null };
+      }
+    }
+    if (request.sentAt !== null && hit.at - request.sentAt < request.earlyWindowMs) {
+      return request.hint ? { reason: 'early', suspect: null, reclassify: null } : { reason: null, suspect: 'early', reclassify: null };
     }
     return NO_VERDICT;
   }

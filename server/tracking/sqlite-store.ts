@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { Counts, PersonStats } from '../../api/types.ts';
+import type { BotReason, ClickCounts, ClickReasons, Counts, PersonStats, SuspectReason } from '../../api/types.ts';
 import { openDatabase, toRecipient, type RecipientRow } from '../store/sqlite.ts';
 import {
   HitRefused,
@@ -20,12 +20,16 @@ interface Delta {
   total: number;
   unique: number;
   bot: number;
+  suspect: number;
 }
 const bump = <K>(map: Map<K, Delta>, key: K): Delta => {
   let d = map.get(key);
-  if (!d) map.set(key, (d = { total: 0, unique: 0, bot: 0 }));
+  if (!d) map.set(key, (d = { total: 0, unique: 0, bot: 0, suspect: 0 }));
   return d;
 };
+
+/** A click_reasons row's key: recipient, link, message, verdict, reason. */
+type ReasonKey = `${number}:${number}:${number}:${'bot' | 'suspect'}:${string}`;
 
 /** Errors about the write itself. Any other (busy, locked, read-only, I/O, full, corrupt) is the database's: waited for, never set aside. */
 const REFUSES_THE_WRITE = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/;
@@ -56,14 +60,14 @@ function statements(db: Database.Database) {
     ),
     recipient: p('SELECT * FROM recipients WHERE id = ?'),
     insertClick: p(
-      'INSERT INTO clicks (link_id, recipient_id, message_id, at, bot_reason, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO clicks (link_id, recipient_id, message_id, at, bot_reason, suspect_reason, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     insertOpen: p('INSERT INTO opens (recipient_id, message_id, at, bot_reason, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?)'),
     pair: p(
-      `INSERT INTO recipient_link_counts (recipient_id, link_id, message_id, human, bot, first_at, last_at)
-       VALUES (@recipient, @link, @message, @human, @bot, @humanAt, @humanAt)
+      `INSERT INTO recipient_link_counts (recipient_id, link_id, message_id, human, bot, suspect, first_at, last_at)
+       VALUES (@recipient, @link, @message, @human, @bot, @suspect, @humanAt, @humanAt)
        ON CONFLICT (recipient_id, link_id) DO UPDATE SET
-         human = human + excluded.human, bot = bot + excluded.bot,
+         human = human + excluded.human, bot = bot + excluded.bot, suspect = suspect + excluded.suspect,
          first_at = coalesce(first_at, excluded.first_at), last_at = coalesce(excluded.last_at, last_at)
        RETURNING human`,
     ),
@@ -71,25 +75,38 @@ function statements(db: Database.Database) {
     recipientOpened: p(
       'UPDATE recipients SET human_opens = human_opens + 1, opened_at = coalesce(opened_at, ?) WHERE id = ? RETURNING human_opens',
     ),
+    // A suspect click taken back is a bot hit like the others: it loses its suspect reason.
+    toReclassify: p(
+      `SELECT link_id, message_id, at, suspect_reason FROM clicks
+       WHERE recipient_id = ? AND at BETWEEN ? AND ? AND bot_reason IS NULL`,
+    ),
     reclassify: p(
-      `UPDATE clicks SET bot_reason = ? WHERE recipient_id = ? AND at BETWEEN ? AND ? AND bot_reason IS NULL
-       RETURNING link_id, message_id, at`,
+      `UPDATE clicks SET bot_reason = ?, suspect_reason = NULL WHERE recipient_id = ? AND at BETWEEN ? AND ? AND bot_reason IS NULL`,
     ),
     pairToBot: p(
-      `UPDATE recipient_link_counts SET human = human - @n, bot = bot + @n,
+      `UPDATE recipient_link_counts SET human = human - @n, bot = bot + @n, suspect = suspect - @suspect,
          first_at = (SELECT min(at) FROM clicks WHERE recipient_id = @recipient AND link_id = @link AND bot_reason IS NULL),
          last_at = (SELECT max(at) FROM clicks WHERE recipient_id = @recipient AND link_id = @link AND bot_reason IS NULL)
        WHERE recipient_id = @recipient AND link_id = @link RETURNING human`,
     ),
     linkCounts: p(
-      `INSERT INTO link_counts (link_id, total, uniq, bot) VALUES (?, ?, ?, ?)
-       ON CONFLICT (link_id) DO UPDATE SET total = total + excluded.total, uniq = uniq + excluded.uniq, bot = bot + excluded.bot`,
+      `INSERT INTO link_counts (link_id, total, uniq, bot, suspect) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (link_id) DO UPDATE SET total = total + excluded.total, uniq = uniq + excluded.uniq, bot = bot + excluded.bot,
+         suspect = suspect + excluded.suspect`,
     ),
     messageClicks: p(
-      `INSERT INTO message_counts (message_id, clicks_total, clicks_unique, clicks_bot) VALUES (?, ?, ?, ?)
+      `INSERT INTO message_counts (message_id, clicks_total, clicks_unique, clicks_bot, clicks_suspect) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (message_id) DO UPDATE SET clicks_total = clicks_total + excluded.clicks_total,
-         clicks_unique = clicks_unique + excluded.clicks_unique, clicks_bot = clicks_bot + excluded.clicks_bot`,
+         clicks_unique = clicks_unique + excluded.clicks_unique, clicks_bot = clicks_bot + excluded.clicks_bot,
+         clicks_suspect = clicks_suspect + excluded.clicks_suspect`,
     ),
+    reasonCount: p(
+      `INSERT INTO click_reasons (recipient_id, link_id, message_id, verdict, reason, n) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (recipient_id, link_id, verdict, reason) DO UPDATE SET n = n + excluded.n`,
+    ),
+    messageReasons: p('SELECT verdict, reason, sum(n) AS n FROM click_reasons WHERE message_id = ? GROUP BY verdict, reason HAVING sum(n) > 0'),
+    peopleReasons: p('SELECT recipient_id, link_id, verdict, reason, n FROM click_reasons WHERE message_id = ? AND n > 0'),
+    clickVerdict: p('SELECT bot_reason, suspect_reason FROM clicks WHERE recipient_id = ? AND link_id = ? AND at = ?'),
     messageOpens: p(
       `INSERT INTO message_counts (message_id, opens_total, opens_unique, opens_bot) VALUES (?, ?, ?, ?)
        ON CONFLICT (message_id) DO UPDATE SET opens_total = opens_total + excluded.opens_total,
@@ -105,7 +122,8 @@ function statements(db: Database.Database) {
     ),
     counts: p('SELECT * FROM message_counts WHERE message_id = ?'),
     links: p(
-      `SELECT l.id, l.url, l.position, l.text, l.part, coalesce(c.total, 0) AS total, coalesce(c.uniq, 0) AS uniq, coalesce(c.bot, 0) AS bot
+      `SELECT l.id, l.url, l.position, l.text, l.part, coalesce(c.total, 0) AS total, coalesce(c.uniq, 0) AS uniq, coalesce(c.bot, 0) AS bot,
+         coalesce(c.suspect, 0) AS suspect
        FROM links l LEFT JOIN link_counts c ON c.link_id = l.id
        WHERE l.message_id = ? AND l.tracked = 1 AND l.honeypot = 0 ORDER BY l.position`,
     ),
@@ -115,7 +133,7 @@ function statements(db: Database.Database) {
       'SELECT id, email, name, sent_at, opened_at, goal_at FROM recipients WHERE message_id = ? ORDER BY id',
     ),
     peopleClicks: p(
-      `SELECT c.recipient_id, c.link_id, c.human, c.bot, c.first_at, c.last_at
+      `SELECT c.recipient_id, c.link_id, c.human, c.bot, c.suspect, c.first_at, c.last_at
        FROM recipient_link_counts c JOIN links l ON l.id = c.link_id
        WHERE c.message_id = ? AND l.honeypot = 0 ORDER BY c.recipient_id, l.position`,
     ),
@@ -236,6 +254,11 @@ export class SqliteTrackingStore implements TrackingStore, JournalTarget {
     const clickTotals = new Map<number, Delta>();
     const openTotals = new Map<number, Delta>();
     const hours = new Map<string, { human: number; bot: number }>();
+    const reasons = new Map<ReasonKey, number>();
+    const reason = (w: { recipientId: number; messageId: number }, linkId: number, verdict: 'bot' | 'suspect', why: string, n: number) => {
+      const key: ReasonKey = `${w.recipientId}:${linkId}:${w.messageId}:${verdict}:${why}`;
+      reasons.set(key, (reasons.get(key) ?? 0) + n);
+    };
     const hourOf = (messageId: number, at: number) => {
       const key = `${messageId}:${Math.floor(at / HOUR) * HOUR}`;
       let h = hours.get(key);
@@ -245,16 +268,24 @@ export class SqliteTrackingStore implements TrackingStore, JournalTarget {
 
     for (const w of batch) {
       if (w.kind === 'click') {
-        s.insertClick.run(w.linkId, w.recipientId, w.messageId, w.at, w.botReason, w.ip, w.userAgent);
         const human = w.botReason === null;
+        const suspect = human ? (w.suspectReason ?? null) : null;
+        s.insertClick.run(w.linkId, w.recipientId, w.messageId, w.at, w.botReason, suspect, w.ip, w.userAgent);
         const { human: pairHumans } = s.pair.get({
           recipient: w.recipientId,
           link: w.linkId,
           message: w.messageId,
           human: human ? 1 : 0,
           bot: human ? 0 : 1,
+          suspect: suspect ? 1 : 0,
           humanAt: human ? w.at : null,
         }) as { human: number };
+        if (w.botReason) reason(w, w.linkId, 'bot', w.botReason, 1);
+        if (suspect) {
+          reason(w, w.linkId, 'suspect', suspect, 1);
+          bump(links, w.linkId).suspect++;
+          bump(clickTotals, w.messageId).suspect++;
+        }
         if (human) {
           bump(links, w.linkId).total++;
           bump(clickTotals, w.messageId).total++;
@@ -277,32 +308,46 @@ export class SqliteTrackingStore implements TrackingStore, JournalTarget {
           bump(openTotals, w.messageId).bot++;
         }
       } else {
-        const moved = s.reclassify.all(w.reason, w.recipientId, w.from, w.to) as { link_id: number; message_id: number; at: number }[];
-        const perLink = new Map<number, number>();
+        const moved = s.toReclassify.all(w.recipientId, w.from, w.to) as { link_id: number; message_id: number; at: number; suspect_reason: SuspectReason | null }[];
+        s.reclassify.run(w.reason, w.recipientId, w.from, w.to);
+        const perLink = new Map<number, { n: number; suspect: number }>();
         for (const m of moved) {
-          perLink.set(m.link_id, (perLink.get(m.link_id) ?? 0) + 1);
+          const l = perLink.get(m.link_id) ?? { n: 0, suspect: 0 };
+          perLink.set(m.link_id, l);
+          l.n++;
+          if (m.suspect_reason) {
+            l.suspect++;
+            reason({ recipientId: w.recipientId, messageId: m.message_id }, m.link_id, 'suspect', m.suspect_reason, -1);
+          }
+          reason({ recipientId: w.recipientId, messageId: m.message_id }, m.link_id, 'bot', w.reason, 1);
           const h = hourOf(m.message_id, m.at);
           h.human--;
           h.bot++;
         }
-        for (const [linkId, n] of perLink) {
+        for (const [linkId, { n, suspect }] of perLink) {
           const messageId = moved[0]!.message_id;
-          const { human } = s.pairToBot.get({ n, recipient: w.recipientId, link: linkId }) as { human: number };
+          const { human } = s.pairToBot.get({ n, suspect, recipient: w.recipientId, link: linkId }) as { human: number };
           const link = bump(links, linkId);
           link.total -= n;
           link.bot += n;
+          link.suspect -= suspect;
           if (human === 0) link.unique--;
           const totals = bump(clickTotals, messageId);
           totals.total -= n;
           totals.bot += n;
+          totals.suspect -= suspect;
           const { human_clicks } = recipientRow<{ human_clicks: number }>(s.recipientClicked.get(-n, w.recipientId), w.recipientId);
           if (human_clicks === 0) totals.unique--;
         }
       }
     }
 
-    for (const [id, d] of links) s.linkCounts.run(id, d.total, d.unique, d.bot);
-    for (const [id, d] of clickTotals) s.messageClicks.run(id, d.total, d.unique, d.bot);
+    for (const [id, d] of links) s.linkCounts.run(id, d.total, d.unique, d.bot, d.suspect);
+    for (const [id, d] of clickTotals) s.messageClicks.run(id, d.total, d.unique, d.bot, d.suspect);
+    for (const [key, n] of reasons) {
+      const [recipientId, linkId, messageId, verdict, why] = key.split(':');
+      s.reasonCount.run(Number(recipientId), Number(linkId), Number(messageId), verdict, why, n);
+    }
     for (const [id, d] of openTotals) s.messageOpens.run(id, d.total, d.unique, d.bot);
     for (const [key, h] of hours) {
       const [messageId, hour] = key.split(':').map(Number);
@@ -310,32 +355,64 @@ export class SqliteTrackingStore implements TrackingStore, JournalTarget {
     }
   }
 
-  private counts(messageId: number): { opens: Counts; clicks: Counts } {
+  private counts(messageId: number): { opens: Counts; clicks: ClickCounts } {
     const c = this.s.counts.get(messageId) as Record<string, number> | undefined;
     const counts = (prefix: 'clicks' | 'opens'): Counts => ({
       total: c?.[`${prefix}_total`] ?? 0,
       unique: c?.[`${prefix}_unique`] ?? 0,
       bot: c?.[`${prefix}_bot`] ?? 0,
     });
-    return { opens: counts('opens'), clicks: counts('clicks') };
+    return { opens: counts('opens'), clicks: { ...counts('clicks'), suspect: c?.clicks_suspect ?? 0 } };
+  }
+
+  /** The verdict a click has now (a later hit may have taken it back); null while it is not in the database yet. */
+  clickVerdict(recipientId: number, linkId: number, at: number): { botReason: BotReason | null; suspectReason: SuspectReason | null } | null {
+    const row = this.s.clickVerdict.get(recipientId, linkId, at) as { bot_reason: BotReason | null; suspect_reason: SuspectReason | null } | undefined;
+    return row ? { botReason: row.bot_reason, suspectReason: row.suspect_reason } : null;
   }
 
   async messageStats(messageId: number) {
-    const links = (this.s.links.all(messageId) as { id: number; url: string; position: number; text: string; part: 'html' | 'text'; total: number; uniq: number; bot: number }[]).map(
-      (l) => ({ id: l.id, url: l.url, position: l.position, text: l.text, part: l.part, clicks: { total: l.total, unique: l.uniq, bot: l.bot } }),
-    );
+    const links = (
+      this.s.links.all(messageId) as { id: number; url: string; position: number; text: string; part: 'html' | 'text'; total: number; uniq: number; bot: number; suspect: number }[]
+    ).map((l) => ({
+      id: l.id,
+      url: l.url,
+      position: l.position,
+      text: l.text,
+      part: l.part,
+      clicks: { total: l.total, unique: l.uniq, bot: l.bot, suspect: l.suspect },
+    }));
+    const reasons: ClickReasons = { bot: {}, suspect: {} };
+    for (const r of this.s.messageReasons.all(messageId) as { verdict: 'bot' | 'suspect'; reason: string; n: number }[]) {
+      (reasons[r.verdict] as Record<string, number>)[r.reason] = r.n;
+    }
     const timeline = (this.s.hours.all(messageId) as { hour: number; human: number; bot: number }[])
       .filter((h) => h.human !== 0 || h.bot !== 0)
       .map((h) => ({ hour: iso(h.hour)!, human: h.human, bot: h.bot }));
     const { n } = this.s.goalCompleted.get(messageId) as { n: number };
-    return { ...this.counts(messageId), links, timeline, goalCompleted: n };
+    return { ...this.counts(messageId), reasons, links, timeline, goalCompleted: n };
   }
 
   async people(messageId: number): Promise<PersonStats[]> {
+    const reasonsOf = new Map<string, ClickReasons>();
+    for (const r of this.s.peopleReasons.all(messageId) as { recipient_id: number; link_id: number; verdict: 'bot' | 'suspect'; reason: string; n: number }[]) {
+      const key = `${r.recipient_id}:${r.link_id}`;
+      const reasons = reasonsOf.get(key) ?? { bot: {}, suspect: {} };
+      (reasons[r.verdict] as Record<string, number>)[r.reason] = r.n;
+      reasonsOf.set(key, reasons);
+    }
     const byRecipient = new Map<number, PersonStats['clicks']>();
-    for (const row of this.s.peopleClicks.all(messageId) as { recipient_id: number; link_id: number; human: number; bot: number; first_at: number | null; last_at: number | null }[]) {
+    for (const row of this.s.peopleClicks.all(messageId) as { recipient_id: number; link_id: number; human: number; bot: number; suspect: number; first_at: number | null; last_at: number | null }[]) {
       const list = byRecipient.get(row.recipient_id) ?? [];
-      list.push({ linkId: row.link_id, count: row.human, bot: row.bot, firstAt: iso(row.first_at), lastAt: iso(row.last_at) });
+      list.push({
+        linkId: row.link_id,
+        count: row.human,
+        suspect: row.suspect,
+        bot: row.bot,
+        reasons: reasonsOf.get(`${row.recipient_id}:${row.link_id}`) ?? { bot: {}, suspect: {} },
+        firstAt: iso(row.first_at),
+        lastAt: iso(row.last_at),
+      });
       byRecipient.set(row.recipient_id, list);
     }
     return (this.s.peopleRecipients.all(messageId) as { id: number; email: string; name: string | null; sent_at: number | null; opened_at: number | null; goal_at: number | null }[]).map(

@@ -1,4 +1,4 @@
-import type { BotReason, MessageStats, MessageSummary, PersonStats } from '../../api/types.ts';
+import type { BotReason, MessageStats, MessageSummary, PersonStats, SuspectReason } from '../../api/types.ts';
 import type { RecipientRecord } from '../store/store.ts';
 
 /** What the redirect needs to know about a link, cached in memory in front of the store. */
@@ -28,7 +28,7 @@ interface HitBase {
 
 /** One thing to write, in journal order. */
 export type TrackingWrite =
-  | ({ kind: 'click'; linkId: number } & HitBase)
+  | ({ kind: 'click'; linkId: number; /** A person's click that identifies nobody; absent in journals written before it existed. */ suspectReason?: SuspectReason | null } & HitBase)
   | ({ kind: 'open' } & HitBase)
   /** Human clicks of a recipient in [from, to] turn out to have been a machine's. */
   | { kind: 'reclassify'; recipientId: number; from: number; to: number; reason: BotReason };

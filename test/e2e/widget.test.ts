@@ -5,7 +5,9 @@ import type { Browser, BrowserContext, Page } from 'playwright';
 import type { ConversationSummary, MessageCreated, TeamEvent } from '../../api/types.ts';
 import { loadConfig } from '../../server/config/config.ts';
 import { userHash } from '../../server/messenger/identify.ts';
+import { notifyConversation } from '../../server/messenger/conversations.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
+import { identityToken } from '../../server/tokens/tokens.ts';
 import { HUMAN_UA, launchBrowser } from '../support/browser.ts';
 import { freePort, removeDir, tempDir, trackedUrls } from '../support/server.ts';
 import { ensureWidgetBuilt } from '../widget/built-widget.ts';
@@ -105,7 +107,7 @@ beforeAll(async () => {
     }),
   );
   // The shop's origin may use the widget; a click straight after sending is a person here, not a scanner.
-  await api('PATCH', '/api/settings', { allowedOrigins: [shop], scannerWindowSeconds: 0 });
+  await api('PATCH', '/api/settings', { allowedOrigins: [shop], scannerWindowSeconds: 0, earlyWindowSeconds: 0 });
   browser = await launchBrowser();
 });
 
@@ -307,6 +309,42 @@ describe('visitors the widget must not greet by name', () => {
     await context.close();
   });
 
+  it('boots anonymous past an identity cookie that is not percent-encoding or too long, as any sibling site can set', async () => {
+    for (const value of ['%E0%A4%A', 'A'.repeat(300)]) {
+      const context = await browser.newContext({ userAgent: HUMAN_UA });
+      await context.addCookies([{ name: 'clicktrail_id', value, domain: '.shop.test', path: '/' }]);
+      const page = await context.newPage();
+      const booted = page.waitForResponse((r) => r.url().endsWith('/messenger/boot'));
+      await page.goto(`${shop}/beans`);
+      const boot = await booted;
+      expect(boot.status(), value).toBe(200);
+      expect(JSON.parse(boot.request().postData()!), value).not.toHaveProperty('identity');
+      expect(await openWidget(page), value).toBe('Hi there 👋');
+      await say(page, 'Hello from a shop with a bad cookie');
+      await page.getByText('Hello from a shop with a bad cookie').waitFor();
+      await expect.poll(() => page.getByText('Sending…').count()).toBe(0);
+      await context.close();
+    }
+  });
+
+  it('still greets the lead when a bad cookie of the same name comes before her real one', async () => {
+    // Her cookie as her click would have set it (signed here: what is tested is reading it, not the click).
+    const { messageId, linkId } = await sendAndGetTrackedLink('bad-neighbour@shop.test', 'Nadia Neighbour');
+    const recipient = (await running.ctx.store.findRecipient(messageId, 'bad-neighbour@shop.test'))!;
+    const cookie = identityToken.sign(running.ctx.keys, { personId: recipient.personId, recipientId: recipient.id, linkId, expiresAt: Date.now() + 3_600_000 });
+    const context = await browser.newContext({ userAgent: HUMAN_UA });
+    await context.addCookies([
+      { name: 'clicktrail_id', value: cookie, domain: '.shop.test', path: '/' },
+      // A longer path comes first in document.cookie.
+      { name: 'clicktrail_id', value: '%E0%A4%A', domain: 'www.shop.test', path: '/beans' },
+    ]);
+    const page = await context.newPage();
+    await page.goto(`${shop}/beans`);
+    expect(await page.evaluate(() => document.cookie)).toMatch(/^clicktrail_id=%E0%A4%A; clicktrail_id=/);
+    expect(await openWidget(page)).toBe('Hi Nadia 👋');
+    await context.close();
+  });
+
   it('greets a verified user with the right userHash, and refuses a wrong one', async () => {
     const { identitySecret } = await api<{ identitySecret: string }>('GET', '/api/settings');
     const identify = (hash: string) =>
@@ -341,6 +379,167 @@ describe('visitors the widget must not greet by name', () => {
     const tracked = page.waitForResponse((r) => r.url().endsWith('/messenger/events'));
     await page.goto(`${shop}/signup?queued=${encodeURIComponent("Clicktrail('track', 'signed_up');")}`);
     expect(await (await tracked).json()).toEqual({ recorded: true, goalsCompleted: 1 });
+    await context.close();
+  });
+});
+
+describe('a long thread, and what IndexedDB keeps of it', () => {
+  const BATCH = 100;
+  const BATCHES = 15;
+
+  interface Probe {
+    firstMessageAt: number;
+    writes: number;
+    writtenChars: number;
+  }
+
+  /** In the page before the widget: counts its IndexedDB writes and stamps the first live message after each reset. */
+  function probe() {
+    const p: Probe = { firstMessageAt: 0, writes: 0, writtenChars: 0 };
+    (window as unknown as { probe: Probe }).probe = p;
+    const listen = EventSource.prototype.addEventListener;
+    EventSource.prototype.addEventListener = function (this: EventSource, type: string, fn: EventListenerOrEventListenerObject, o?: boolean | AddEventListenerOptions) {
+      const stamped =
+        type === 'message' && typeof fn === 'function'
+          ? function (this: EventSource, e: Event) {
+              p.firstMessageAt ||= performance.now();
+              return fn.call(this, e);
+            }
+          : fn;
+      return listen.call(this, type, stamped, o);
+    } as typeof EventSource.prototype.addEventListener;
+    for (const method of ['put', 'add'] as const) {
+      const native = IDBObjectStore.prototype[method];
+      IDBObjectStore.prototype[method] = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+        p.writes++;
+        p.writtenChars += JSON.stringify(value)?.length ?? 0;
+        return key === undefined ? native.call(this, value) : native.call(this, value, key);
+      };
+    }
+  }
+
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+  it('moves what the previous widget kept (every conversation in one record) to one record a message', async () => {
+    const context = await browser.newContext({ userAgent: HUMAN_UA });
+    const page = await context.newPage();
+    // The shop's page without the widget, to leave IndexedDB as the previous release did.
+    await page.route('**/widget.js', (route) => route.abort());
+    await page.goto(`${shop}/beans`);
+    const kept = { id: 900, startedAt: '2025-01-01T10:00:00.000Z', messages: [1, 2, 3].map((n) => ({ id: 9000 + n, conversationId: 900, author: n === 2 ? 'team' : 'visitor', body: `Kept ${n}`, at: '2025-01-01T10:00:00.000Z' })) };
+    await page.evaluate(
+      ([name, kept]) =>
+        new Promise<void>((resolve, reject) => {
+          const open = indexedDB.open(name, 1);
+          open.onupgradeneeded = () => open.result.createObjectStore('kv');
+          open.onsuccess = () => {
+            const tx = open.result.transaction('kv', 'readwrite');
+            tx.objectStore('kv').put([kept], 'conversations');
+            tx.objectStore('kv').put(900, 'currentId');
+            tx.oncomplete = () => (open.result.close(), resolve());
+            tx.onerror = () => reject(tx.error);
+          };
+        }),
+      [`clicktrail:${links}`, kept] as const,
+    );
+    await page.unroute('**/widget.js');
+    // The server unreachable: what is shown is what IndexedDB kept.
+    await page.route('**/messenger/**', (route) => route.abort('internetdisconnected'));
+    await page.reload();
+    await launcher(page).click();
+    await expect.poll(() => page.getByRole('log', { name: 'Conversation' }).getByRole('listitem').allTextContents()).toEqual([
+      expect.stringContaining('Kept 1'),
+      expect.stringContaining('Kept 2'),
+      expect.stringContaining('Kept 3'),
+    ]);
+    const stored = await page.evaluate(
+      (name) =>
+        new Promise<{ version: number; stores: string[]; messages: number[]; old: unknown }>((resolve) => {
+          const open = indexedDB.open(name);
+          open.onsuccess = () => {
+            const db = open.result;
+            const tx = db.transaction(['kv', 'messages']);
+            const messages = tx.objectStore('messages').getAllKeys();
+            const old = tx.objectStore('kv').get('conversations');
+            tx.oncomplete = () =>
+              resolve({ version: db.version, stores: [...db.objectStoreNames], messages: messages.result as number[], old: old.result ?? null });
+          };
+        }),
+      `clicktrail:${links}`,
+    );
+    expect(stored).toEqual({ version: 2, stores: ['conversations', 'kv', 'messages'], messages: [9001, 9002, 9003], old: null });
+    await context.close();
+  });
+
+  it('costs the same for each new message, in rendering and IndexedDB, however long the thread is', { timeout: 600_000 }, async () => {
+    const context = await browser.newContext({ userAgent: HUMAN_UA });
+    await context.addInitScript(probe);
+    const page = await context.newPage();
+    await page.goto(`${shop}/beans`);
+    await openWidget(page);
+    await say(page, 'Tell me everything about your beans');
+    const { id } = await conversationOf(null, 'Tell me everything about your beans');
+    await expect.poll(() => page.getByText('Sending…').count()).toBe(0);
+    const m = running.ctx.messenger;
+    const conversation = (await m.store.getConversationHead(id))!;
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const metrics = async () =>
+      Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((x) => [x.name, x.value])) as Record<string, number>;
+
+    const batches: (Probe & { ms: number; layoutMs: number; heapMB: number })[] = [];
+    for (let b = 0; b < BATCHES; b++) {
+      const before = await metrics();
+      await page.evaluate(() => Object.assign((window as unknown as { probe: Probe }).probe, { firstMessageAt: 0, writes: 0, writtenChars: 0 }));
+      // A burst of team replies, then the wake-up the team's reply route gives: the real stream
+      // carries them to the browser back to back, and the server's own cost stays out of the timing.
+      for (let i = 0; i < BATCH; i++) {
+        await m.store.addMessage(id, { author: 'team', body: `Reply ${b * BATCH + i + 1}: beans, beans, beans`, clientId: null, at: Date.now() });
+      }
+      notifyConversation(m, conversation);
+      const ms = await page.evaluate(async (shown) => {
+        const root = document.getElementById('clicktrail-messenger')!.shadowRoot!;
+        const count = () => root.querySelectorAll('.msg.team').length;
+        await new Promise<void>((resolve) => {
+          if (count() >= shown) return resolve();
+          const seen = new MutationObserver(() => count() >= shown && (seen.disconnect(), resolve()));
+          seen.observe(root, { childList: true, subtree: true });
+        });
+        // Until the frame showing them is laid out and painted.
+        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+        return performance.now() - (window as unknown as { probe: Probe }).probe.firstMessageAt;
+      }, (b + 1) * BATCH);
+      // The writes are queued behind the render, not awaited by it.
+      await expect.poll(() => page.evaluate(() => (window as unknown as { probe: Probe }).probe.writes)).toBeGreaterThanOrEqual(BATCH);
+      await page.waitForTimeout(50);
+      const counted = await page.evaluate(() => ({ ...(window as unknown as { probe: Probe }).probe }));
+      const after = await metrics();
+      batches.push({ ...counted, ms, layoutMs: (after.LayoutDuration! - before.LayoutDuration!) * 1000, heapMB: after.JSHeapUsedSize! / 1e6 });
+    }
+    // The visitor's question and every reply, once each.
+    await expect.poll(() => page.getByRole('log', { name: 'Conversation' }).getByRole('listitem').count()).toBe(BATCH * BATCHES + 1);
+
+    // The first batch pays for warming up; a median of three on each side keeps one stall of a
+    // loaded machine from deciding.
+    const early = batches.slice(1, 4);
+    const late = batches.slice(-3);
+    const ratio = median(late.map((x) => x.ms)) / median(early.map((x) => x.ms));
+    const list = (f: (x: (typeof batches)[number]) => number) => batches.map((x) => Math.round(f(x))).join(' ');
+    console.log(
+      `long thread, per batch of ${BATCH} replies: ms ${list((x) => x.ms)}; of which layout ms ${list((x) => x.layoutMs)}; ` +
+        `IndexedDB writes ${list((x) => x.writes)}; characters written ${list((x) => x.writtenChars)}; ` +
+        `JS heap MB ${list((x) => x.heapMB)}; late/early time ${ratio.toFixed(2)}`,
+    );
+    expect(ratio).toBeLessThan(3);
+    // One record a message, its size not growing with what came before.
+    for (const batch of batches) expect(batch.writes).toBeLessThanOrEqual(BATCH + 2);
+    expect(median(late.map((x) => x.writtenChars)) / median(early.map((x) => x.writtenChars))).toBeLessThan(1.2);
+
+    // All of it is still there after a reload.
+    await page.reload();
+    await openWidget(page);
+    await page.getByText(`Reply ${BATCH * BATCHES}: beans`).waitFor();
+    await expect.poll(() => page.getByRole('log', { name: 'Conversation' }).getByRole('listitem').count()).toBe(BATCH * BATCHES + 1);
     await context.close();
   });
 });

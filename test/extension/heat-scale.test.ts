@@ -41,12 +41,14 @@ describe('heat scale', () => {
 });
 
 describe('link heats', () => {
-  const counts = (total: number, unique: number, bot: number) => ({ total, unique, bot });
+  const counts = (total: number, unique: number, bot: number) => ({ total, unique, bot, suspect: 0 });
+  const NO_REASONS = { bot: {}, suspect: {} };
   const stats: MessageStats = {
     recipients: 3,
     sent: 3,
     opens: counts(2, 2, 1),
     clicks: counts(6, 3, 4),
+    reasons: { bot: { 'too-soon': 4 }, suspect: {} },
     goal: null,
     links: [
       { id: 1, url: 'https://shop.test/a', position: 0, text: 'A', part: 'html', clicks: counts(3, 2, 1) },
@@ -65,12 +67,12 @@ describe('link heats', () => {
     goalAt: null,
   });
   const people = [
-    person(1, 'Ada', [{ linkId: 1, count: 1, bot: 0, firstAt: '2025-01-01T10:00:00Z', lastAt: '2025-01-01T10:00:00Z' }]),
+    person(1, 'Ada', [{ linkId: 1, count: 1, suspect: 0, bot: 0, reasons: NO_REASONS, firstAt: '2025-01-01T10:00:00Z', lastAt: '2025-01-01T10:00:00Z' }]),
     person(2, null, [
-      { linkId: 1, count: 2, bot: 1, firstAt: '2025-01-01T11:00:00Z', lastAt: '2025-01-01T12:00:00Z' },
-      { linkId: 3, count: 0, bot: 3, firstAt: null, lastAt: null },
+      { linkId: 1, count: 2, suspect: 0, bot: 1, reasons: NO_REASONS, firstAt: '2025-01-01T11:00:00Z', lastAt: '2025-01-01T12:00:00Z' },
+      { linkId: 3, count: 0, suspect: 0, bot: 3, reasons: NO_REASONS, firstAt: null, lastAt: null },
     ]),
-    person(3, 'Cy', [{ linkId: 2, count: 3, bot: 0, firstAt: '2025-01-01T09:00:00Z', lastAt: '2025-01-01T09:30:00Z' }]),
+    person(3, 'Cy', [{ linkId: 2, count: 3, suspect: 0, bot: 0, reasons: NO_REASONS, firstAt: '2025-01-01T09:00:00Z', lastAt: '2025-01-01T09:30:00Z' }]),
   ];
 
   it('gives each placement its own share, rank, bot count and clickers (bots never heat a link)', () => {

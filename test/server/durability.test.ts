@@ -114,6 +114,7 @@ describe('durable click recording', () => {
         total: 5,
         unique: 5,
         bot: 0,
+        suspect: 0,
       });
     } finally {
       await s.close();

@@ -26,22 +26,44 @@ describe('a recipient’s recent hits', () => {
     expect(takeBacks).toEqual([{ from: 1_040 - 2_000, to: 1_040, reason: 'repeat' }]);
   });
 
-  it('lets a person click a link twice, and open three links over a minute', () => {
+  it('lets a person click a link twice, and open three links over a couple of minutes', () => {
     const recent = new RecentHits();
     const at = 1_000_000;
     const reasons = [
-      recent.judge(1, { linkId: 1, at, honeypot: false }, 3).reason,
-      recent.judge(1, { linkId: 1, at: at + 300, honeypot: false }, 3).reason,
-      recent.judge(1, { linkId: 2, at: at + 20_000, honeypot: false }, 3).reason,
-      recent.judge(1, { linkId: 3, at: at + 50_000, honeypot: false }, 3).reason,
-    ];
-    expect(reasons).toEqual([null, null, null, null]);
+      recent.judge(1, { linkId: 1, at, honeypot: false }, 3),
+      recent.judge(1, { linkId: 1, at: at + 300, honeypot: false }, 3),
+      recent.judge(1, { linkId: 2, at: at + 40_000, honeypot: false }, 3),
+      recent.judge(1, { linkId: 3, at: at + 90_000, honeypot: false }, 3),
+    ].map((v) => [v.reason, v.suspect]);
+    expect(reasons).toEqual([[null, null], [null, null], [null, null], [null, null]]);
+  });
+
+  it('takes every link within a minute for suspect alone, and for a machine’s with a second signal', () => {
+    const tabs = new RecentHits();
+    const at = 1_000_000;
+    const person = [1, 2, 3].map((linkId, i) => tabs.judge(1, { linkId, at: at + i * 1_000, honeypot: false }, 3));
+    expect(person.map((v) => [v.reason, v.suspect, v.reclassify])).toEqual([[null, null, null], [null, null, null], [null, 'burst', null]]);
+
+    const scanner = new RecentHits();
+    const hinted = { reason: null, hint: 'no-accept-language', sentAt: null, earlyWindowMs: 60_000 };
+    const machine = [1, 2, 3].map((linkId, i) => scanner.judge(1, { linkId, at: at + i * 1_000, honeypot: false }, 3, hinted));
+    expect(machine.at(-1)).toEqual({ reason: 'burst', suspect: null, reclassify: { from: at, to: at + 2_000, reason: 'burst' } });
+  });
+
+  it('takes a hit within a minute of delivery for suspect alone, and for a machine’s with a second signal', () => {
+    const sentAt = 1_000_000;
+    const early = new RecentHits().judge(1, { linkId: 1, at: sentAt + 30_000, honeypot: false }, 1, { reason: null, hint: null, sentAt, earlyWindowMs: 60_000 });
+    expect([early.reason, early.suspect]).toEqual([null, 'early']);
+    const hinted = new RecentHits().judge(1, { linkId: 1, at: sentAt + 30_000, honeypot: false }, 1, { reason: null, hint: 'old-browser', sentAt, earlyWindowMs: 60_000 });
+    expect([hinted.reason, hinted.suspect]).toEqual(['early', null]);
+    const later = new RecentHits().judge(1, { linkId: 1, at: sentAt + 61_000, honeypot: false }, 1, { reason: null, hint: 'old-browser', sentAt, earlyWindowMs: 60_000 });
+    expect([later.reason, later.suspect]).toEqual([null, null]);
   });
 
   it('remembers a honeypot hit whatever came after it', () => {
     const recent = new RecentHits();
     recent.judge(1, { linkId: 99, at: 0, honeypot: true }, 3);
-    for (let i = 0; i < 20; i++) recent.judge(1, { linkId: i % 2, at: 1_000 + i * 3_000, honeypot: false }, 3, 'bot-ua');
+    for (let i = 0; i < 20; i++) recent.judge(1, { linkId: i % 2, at: 1_000 + i * 3_000, honeypot: false }, 3, { reason: 'bot-ua', hint: null, sentAt: null, earlyWindowMs: 60_000 });
     expect(recent.judge(1, { linkId: 1, at: 59_000, honeypot: false }, 3).reason).toBe('honeypot');
     expect(recent.judge(1, { linkId: 1, at: 61_000, honeypot: false }, 3).reason).toBe(null);
   });
@@ -91,7 +113,7 @@ describe('one hammered link', () => {
       { email: 'reader@shop.test', reason: null, n: 2 },
     ]);
     const stats = (await (await s.api('GET', `/api/messages/${sent.id}/stats`)).json()) as { clicks: { total: number; unique: number; bot: number } };
-    expect(stats.clicks).toEqual({ total: 2, unique: 1, bot: HITS });
+    expect(stats.clicks).toEqual({ total: 2, unique: 1, bot: HITS, suspect: 0 });
     expect(s.ctx.tracking.recent.kept((await s.ctx.store.findRecipient(sent.id, 'hammer@shop.test'))!.id)).toBeLessThanOrEqual(KEPT_HITS);
   });
 });

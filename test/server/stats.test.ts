@@ -31,10 +31,12 @@ describe('stats and people from a scripted sequence of clicks', () => {
     // r3's gateway checks links with HEAD and with a crawler user agent.
     await hit(s, link('r3', 0), { method: 'HEAD' });
     await hit(s, link('r3', 1), { ua: OUTLOOK_SAFE_LINKS_UA });
-    // r4's scanner opens all three links at once with a browser-like agent: a burst.
-    await hit(s, link('r4', 0));
-    await hit(s, link('r4', 1));
-    await hit(s, link('r4', 2));
+    // r4's scanner opens all three links at once with a browser-like agent and no
+    // Accept-Language: a burst, and a second signal that says machine.
+    const scanner = { headers: { 'accept-language': '' } };
+    await hit(s, link('r4', 0), scanner);
+    await hit(s, link('r4', 1), scanner);
+    await hit(s, link('r4', 2), scanner);
     // r2's browser prefetches Charlie.
     await hit(s, link('r2', 2), { headers: { 'sec-purpose': 'prefetch' } });
     // r5 looks human on Bravo until the honeypot is hit: both are a machine's.
@@ -52,13 +54,14 @@ describe('stats and people from a scripted sequence of clicks', () => {
       sent: 6,
       opens: { total: 3, unique: 2, bot: 1 },
       // the honeypot hit itself is a bot click of the message, though not of any link
-      clicks: { total: 4, unique: 2, bot: 8 },
+      clicks: { total: 4, unique: 2, bot: 8, suspect: 0 },
+      reasons: { bot: { 'bot-ua': 1, burst: 3, head: 1, honeypot: 2, prefetch: 1 }, suspect: {} },
       goal: null,
     });
     expect(stats.links.map((l) => [l.text, l.clicks])).toEqual([
-      ['Alpha', { total: 3, unique: 2, bot: 2 }],
-      ['Bravo', { total: 1, unique: 1, bot: 3 }],
-      ['Charlie', { total: 0, unique: 0, bot: 2 }],
+      ['Alpha', { total: 3, unique: 2, bot: 2, suspect: 0 }],
+      ['Bravo', { total: 1, unique: 1, bot: 3, suspect: 0 }],
+      ['Charlie', { total: 0, unique: 0, bot: 2, suspect: 0 }],
     ]);
     expect(stats.timeline).toHaveLength(1);
     expect(stats.timeline[0]).toMatchObject({ human: 4, bot: 8 });
@@ -86,13 +89,16 @@ describe('stats and people from a scripted sequence of clicks', () => {
       goalAt: null,
     });
     expect(byEmail.get('r2@shop.test')).toMatchObject({ openedAt: null, clicks: [{ linkId: alpha, count: 1 }, { linkId: charlie, count: 0, bot: 1 }] });
+    const burst = { bot: { burst: 1 }, suspect: {} };
     expect(byEmail.get('r4@shop.test')!.clicks).toEqual([
-      { linkId: alpha, count: 0, bot: 1, firstAt: null, lastAt: null },
-      { linkId: bravo, count: 0, bot: 1, firstAt: null, lastAt: null },
-      { linkId: charlie, count: 0, bot: 1, firstAt: null, lastAt: null },
+      { linkId: alpha, count: 0, suspect: 0, bot: 1, reasons: burst, firstAt: null, lastAt: null },
+      { linkId: bravo, count: 0, suspect: 0, bot: 1, reasons: burst, firstAt: null, lastAt: null },
+      { linkId: charlie, count: 0, suspect: 0, bot: 1, reasons: burst, firstAt: null, lastAt: null },
     ]);
     // The honeypot is nobody's link: it stays out of the per-person list.
-    expect(byEmail.get('r5@shop.test')!.clicks).toEqual([{ linkId: bravo, count: 0, bot: 1, firstAt: null, lastAt: null }]);
+    expect(byEmail.get('r5@shop.test')!.clicks).toEqual([
+      { linkId: bravo, count: 0, suspect: 0, bot: 1, reasons: { bot: { honeypot: 1 }, suspect: {} }, firstAt: null, lastAt: null },
+    ]);
     expect(byEmail.get('r6@shop.test')).toMatchObject({ openedAt: expect.any(String), clicks: [] });
 
     const summary = ((await (await s.api('GET', '/api/messages')).json()) as MessageSummary[])[0]!;
@@ -106,14 +112,17 @@ describe('stats and people from a scripted sequence of clicks', () => {
     await s.api('PATCH', '/api/settings', { scannerWindowSeconds: 0 });
     await hit(s, sent.copies.get('r1@shop.test')!.links[0]!);
     const stats = (await (await s.api('GET', `/api/messages/${sent.id}/stats`)).json()) as MessageStats;
-    expect(stats.clicks).toEqual({ total: 1, unique: 1, bot: 1 });
+    // Past the window but within a minute of delivery, with nothing else machine-like: a
+    // person's click, counted, but one that identifies nobody.
+    expect(stats.clicks).toEqual({ total: 1, unique: 1, bot: 1, suspect: 1 });
+    expect(stats.reasons).toEqual({ bot: { 'too-soon': 1 }, suspect: { early: 1 } });
   });
 
   it('does not take two quick clicks on a two-link message for a burst', async () => {
     const sent = await sendMessage(s, '<a href="https://x.test/1">1</a><a href="https://x.test/2">2</a>', people.slice(0, 1));
     for (const url of sent.copies.get('r1@shop.test')!.links) await hit(s, url);
     const stats = (await (await s.api('GET', `/api/messages/${sent.id}/stats`)).json()) as MessageStats;
-    expect(stats.clicks).toEqual({ total: 2, unique: 1, bot: 0 });
+    expect(stats.clicks).toEqual({ total: 2, unique: 1, bot: 0, suspect: 0 });
   });
 
   it('answers 404 for stats of a message that does not exist', async () => {

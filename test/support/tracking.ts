@@ -45,6 +45,7 @@ export async function sendMessage(
 export function hit(s: TestServer, path: string, init: { method?: string; ua?: string; headers?: Record<string, string> } = {}) {
   return s.fetch(path, {
     method: init.method ?? 'GET',
-    headers: { 'user-agent': init.ua ?? BROWSER_UA, ...init.headers },
+    // A person's browser always says which languages it reads; scanners often don't.
+    headers: { 'user-agent': init.ua ?? BROWSER_UA, 'accept-language': 'en-GB,en;q=0.9', ...init.headers },
   });
 }

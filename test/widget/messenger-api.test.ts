@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { Conversation, ConversationMessage, ConversationSummary, WidgetConversation } from '../../api/types.ts';
 import { userHash } from '../../server/messenger/identify.ts';
 import { LIMITS } from '../../server/messenger/rate-limit.ts';
+import { SqliteMessengerStore } from '../../server/messenger/sqlite.ts';
 import { openDatabase, SqliteStore } from '../../server/store/sqlite.ts';
 import { identityToken, Keyring } from '../../server/tokens/tokens.ts';
 import { useTestServer, type TestServer } from '../support/server.ts';
-import { allowSite, boot, michelleClicked, SITE, widgetCall } from './support.ts';
+import { allowSite, boot, michelleClicked, SITE, sseReader, widgetCall } from './support.ts';
 
 let s: TestServer;
 useTestServer(async (server) => {
@@ -14,6 +15,16 @@ useTestServer(async (server) => {
 });
 
 const error = async (res: Response) => ((await res.json()) as { error: string }).error;
+const identitySecret = async () => ((await (await s.api('GET', '/api/settings')).json()) as { identitySecret: string }).identitySecret;
+/** A signed-in shop user as the shop's backend hands them to the widget: only the user id is signed. */
+const signedIn = async (userId: string, email: string, name?: string) => ({
+  userId,
+  email,
+  ...(name === undefined ? {} : { name }),
+  userHash: userHash(await identitySecret(), userId),
+});
+const conversationsForTeam = async () => (await (await s.api('GET', '/api/conversations')).json()) as ConversationSummary[];
+const teamView = async (id: number) => (await conversationsForTeam()).find((c) => c.id === id)!;
 let clientIds = 0;
 const clientId = () => `client-${Date.now()}-${++clientIds}`;
 
@@ -78,6 +89,107 @@ describe('messenger boot and identity', () => {
       expect(res.status).toBe(403);
       expect(await error(res)).toBe('userHash does not match userId');
     }
+  });
+});
+
+describe('verified identities', () => {
+  it('does not hand a signed-in user the person of the email they claim: not their conversations, name nor goals', async () => {
+    // The victim: a lead who clicked an email, and a signed-in user of the shop with a verified conversation.
+    const { recipient, cookie } = await michelleClicked(s, { goal: { event: 'signed_up', withinDays: 7 } });
+    const lead = await boot(s, { identity: cookie });
+    const clickConversation = await start(lead.session, 'about the beans email');
+    const victim = await boot(s, { user: await signedIn('victim-1', 'michelle@shop.test', 'Michelle Obama') });
+    const verifiedConversation = await start(victim.session, 'my order 1234 and my address');
+    const victimPerson = (await teamView(verifiedConversation.id)).person!;
+
+    // The attacker signs in as themselves and claims the victim's email.
+    const attacker = await boot(s, { user: await signedIn('attacker-9', 'michelle@shop.test', 'Mallory Mallet') });
+    expect(attacker).toMatchObject({ identifiedBy: 'verified', firstName: 'Mallory', conversations: [] });
+    for (const id of [verifiedConversation.id, clickConversation.id]) {
+      expect((await widgetCall(s, 'GET', `/messenger/conversations/${id}`, { session: attacker.session })).status).toBe(404);
+      const write = await widgetCall(s, 'POST', `/messenger/conversations/${id}/messages`, {
+        session: attacker.session,
+        body: { body: 'change my address', clientId: clientId() },
+      });
+      expect(write.status).toBe(404);
+    }
+    expect(await (await widgetCall(s, 'GET', '/messenger/conversations', { session: attacker.session })).json()).toEqual([]);
+
+    // Nor on the live stream, from the start of time: the attacker's own message comes first; then
+    // the team answers the victim and the attacker, and only the second answer reaches the attacker.
+    const own = await start(attacker.session, 'hello');
+    const live = sseReader(await widgetCall(s, 'GET', `/messenger/stream?token=${attacker.streamToken}&after=0`));
+    expect(JSON.parse((await live.next()).data)).toMatchObject({ conversationId: own.id, body: 'hello' });
+    await s.api('POST', `/api/conversations/${verifiedConversation.id}/replies`, { body: 'Your order ships to 1 Victim Road' });
+    await s.api('POST', `/api/conversations/${own.id}/replies`, { body: 'Hi Mallory' });
+    expect(JSON.parse((await live.next()).data)).toMatchObject({ conversationId: own.id, body: 'Hi Mallory' });
+    await live.close();
+
+    // The attacker is a person of their own; the victim's names are untouched, for the team and the greeting.
+    const attackerPerson = (await teamView(own.id)).person!;
+    expect(attackerPerson).toEqual({ id: expect.any(Number), name: 'Mallory Mallet', email: 'michelle@shop.test' });
+    expect(new Set([attackerPerson.id, victimPerson.id, recipient.personId]).size).toBe(3);
+    expect((await teamView(verifiedConversation.id)).person).toEqual(victimPerson);
+    expect((await teamView(clickConversation.id)).person).toEqual({ id: recipient.personId, name: 'Michelle Obama', email: 'michelle@shop.test' });
+    expect((await boot(s, { identity: cookie })).greeting).toBe('Hi Michelle 👋');
+    expect((await boot(s, { session: victim.session, user: await signedIn('victim-1', 'michelle@shop.test') })).conversations.map((c) => c.id)).toEqual([
+      verifiedConversation.id,
+    ]);
+
+    // The lead's goal is the lead's: the attacker's event reaches nobody's.
+    const tracked = await widgetCall(s, 'POST', '/messenger/events', { session: attacker.session, body: { name: 'signed_up' } });
+    expect(await tracked.json()).toEqual({ recorded: true, goalsCompleted: 0 });
+    const db = (s.ctx.store as unknown as { db: import('better-sqlite3').Database }).db;
+    expect(db.prepare('SELECT goal_at FROM recipients WHERE id = ?').pluck().get(recipient.id)).toBeNull();
+  });
+
+  it('keeps two signed-in users with the same email two people, each with their own conversations', async () => {
+    const a = await boot(s, { user: await signedIn('u-a', 'family@shop.test', 'Ann Family') });
+    const b = await boot(s, { user: await signedIn('u-b', 'FAMILY@shop.test', 'Bob Family') });
+    const aConversation = await start(a.session, 'Ann asks');
+    const bConversation = await start(b.session, 'Bob asks');
+    const [aPerson, bPerson] = [(await teamView(aConversation.id)).person!, (await teamView(bConversation.id)).person!];
+    expect(aPerson).toMatchObject({ name: 'Ann Family', email: 'family@shop.test' });
+    expect(bPerson).toMatchObject({ name: 'Bob Family', email: 'FAMILY@shop.test' });
+    expect(aPerson.id).not.toBe(bPerson.id);
+    // From another browser each sees their own only.
+    expect((await boot(s, { user: await signedIn('u-a', 'family@shop.test') })).conversations.map((c) => c.id)).toEqual([aConversation.id]);
+    expect((await boot(s, { user: await signedIn('u-b', 'family@shop.test') })).conversations.map((c) => c.id)).toEqual([bConversation.id]);
+  });
+
+  it('lets the same user id change its own email and name, and keeps its person and conversations', async () => {
+    const first = await boot(s, { user: await signedIn('u-5', 'old@shop.test', 'Olga Old') });
+    const conversation = await start(first.session, 'before the move');
+    const before = (await teamView(conversation.id)).person!;
+
+    const renamed = await boot(s, { user: await signedIn('u-5', 'new@shop.test', 'Nora New') });
+    expect(renamed).toMatchObject({ greeting: 'Hi Nora 👋', conversations: [{ id: conversation.id }] });
+    expect((await teamView(conversation.id)).person).toEqual({ id: before.id, name: 'Nora New', email: 'new@shop.test' });
+    // No name given keeps the one stored.
+    expect((await boot(s, { user: await signedIn('u-5', 'newer@shop.test') })).firstName).toBe('Nora');
+    expect((await teamView(conversation.id)).person).toEqual({ id: before.id, name: 'Nora New', email: 'newer@shop.test' });
+  });
+
+  it('keeps a click-identified lead and the signed-in user with her email apart: the email is not proven hers', async () => {
+    const { recipient, cookie } = await michelleClicked(s);
+    const clicked = await boot(s, { identity: cookie });
+    const fromEmail = await start(clicked.session, 'from the email');
+    // The same browser signs in later: its own conversation stays with it, under the lead.
+    const signed = await boot(s, { session: clicked.session, identity: cookie, user: await signedIn('m-1', 'michelle@shop.test', 'Michelle O.') });
+    expect(signed.conversations.map((c) => c.id)).toEqual([fromEmail.id]);
+    const asUser = await start(signed.session, 'signed in now');
+
+    const lead = (await teamView(fromEmail.id)).person!;
+    const user = (await teamView(asUser.id)).person!;
+    expect(lead).toEqual({ id: recipient.personId, name: 'Michelle Obama', email: 'michelle@shop.test' });
+    expect(user).toEqual({ id: expect.any(Number), name: 'Michelle O.', email: 'michelle@shop.test' });
+    expect(user.id).not.toBe(lead.id);
+    expect(await teamView(fromEmail.id)).toMatchObject({ identifiedBy: 'email-click' });
+    expect(await teamView(asUser.id)).toMatchObject({ identifiedBy: 'verified' });
+    // Her verified conversations follow her user id to another browser; the email-click one does not.
+    expect((await boot(s, { user: await signedIn('m-1', 'michelle@shop.test') })).conversations.map((c) => c.id)).toEqual([asUser.id]);
+    // The team's POST /api/events by email still reaches the lead.
+    expect((await s.ctx.messenger.store.upsertPerson('michelle@shop.test', null)).id).toBe(recipient.personId);
   });
 });
 
@@ -289,6 +401,42 @@ describe('goals', () => {
       // The lead's per-person stats read the column this sets.
       expect(((await people.json()) as { goalAt: string | null }[])[0]!.goalAt).not.toBeNull();
     }
+  });
+});
+
+describe('migration 5', () => {
+  it('upgrades a v4 database: people keep their ids and references, old verified sessions must identify again', async () => {
+    const path = `${s.dir}/v4.db`;
+    const v4 = openDatabase(path, 4);
+    v4.exec(`
+      INSERT INTO messages (id, subject, html, text, channel, compiled, created_at) VALUES (1, 'S', 'h', NULL, 'email', '{}', 1);
+      INSERT INTO people (id, email, name, created_at) VALUES (3, 'lead@shop.test', 'Lena Lead', 1), (8, 'user@shop.test', 'Uma User', 1);
+      INSERT INTO recipients (id, message_id, person_id, email, name, added_at) VALUES (4, 1, 3, 'lead@shop.test', 'Lena Lead', 1);
+      INSERT INTO visitors (id, secret_hash, person_id, identified_by, created_at, seen_at) VALUES (1, x'00', 8, 'verified', 1, 1), (2, x'00', 3, 'email-click', 1, 1);
+      INSERT INTO conversations (id, visitor_id, person_id, identified_by, started_at, last_message_at, last_message) VALUES (6, 1, 8, 'verified', 1, 1, 'hi');
+      INSERT INTO person_events (person_id, name, source, at) VALUES (3, 'e', 'api', 1);
+    `);
+    v4.close();
+
+    const db = openDatabase(path);
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    expect(db.prepare('SELECT id, email, user_id, user_email, name FROM people ORDER BY id').all()).toEqual([
+      { id: 3, email: 'lead@shop.test', user_id: null, user_email: null, name: 'Lena Lead' },
+      { id: 8, email: 'user@shop.test', user_id: null, user_email: null, name: 'Uma User' },
+    ]);
+    expect(db.prepare('SELECT id, person_id, identified_by FROM visitors ORDER BY id').all()).toEqual([
+      { id: 1, person_id: null, identified_by: null },
+      { id: 2, person_id: 3, identified_by: 'email-click' },
+    ]);
+    expect(db.prepare('SELECT person_id FROM conversations WHERE id = 6').pluck().get()).toBe(8);
+    // The references still hold: a row naming nobody is refused.
+    expect(() => db.prepare('INSERT INTO recipients (message_id, person_id, email, added_at) VALUES (1, 99, ?, 1)').run('x@shop.test')).toThrow(/FOREIGN KEY/);
+    const store = new SqliteMessengerStore(db);
+    expect(await store.upsertPerson('LEAD@shop.test', null)).toEqual({ id: 3, name: 'Lena Lead', email: 'lead@shop.test' });
+    const a = await store.upsertVerifiedPerson('u-1', { email: 'lead@shop.test', name: null });
+    const b = await store.upsertVerifiedPerson('u-2', { email: 'lead@shop.test', name: 'Bea' });
+    expect(new Set([3, a.id, b.id]).size).toBe(3);
+    db.close();
   });
 });
 
