@@ -53,6 +53,7 @@ export const SettingsPatch = z.strictObject({
   identityCookieDays: z.number().int().min(1).max(400).optional(),
   scannerWindowSeconds: z.number().int().min(0).max(3600).optional(),
   earlyWindowSeconds: z.number().int().min(0).max(3600).optional(),
+  identificationDelaySeconds: z.number().int().min(0).max(3600).optional(),
   messengerGreeting: z.string().trim().min(1).max(200).optional(),
   messengerIntro: z.string().trim().max(300).optional(),
   allowedOrigins: z.array(Origin).max(200).optional(),

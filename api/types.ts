@@ -114,6 +114,12 @@ export interface Settings {
    * person's but identifies nobody ('early'); with a second signal it is a scanner's.
    */
   earlyWindowSeconds: number;
+  /**
+   * How long after an identifying click the team waits to be told who the visitor is (lead
+   * visits, the conversation's lead, webhooks): the hits that follow a click within a minute
+   * (a burst, the honeypot) can still show it was a scanner's. The visitor is greeted at once.
+   */
+  identificationDelaySeconds: number;
   /** The widget's greeting. Merge tags see only the first name: `{{first_name | there}}`. */
   messengerGreeting: string;
   /** The line under the greeting. */
@@ -291,6 +297,11 @@ export interface EventRecorded {
   recorded: boolean;
   /** Messages whose goal this event completed for the person. */
   goalsCompleted: number;
+  /**
+   * The visitor's identifying click is not judged yet (identificationDelaySeconds): the event
+   * is kept, and counted for them once the click is judged a person's (dropped if not).
+   */
+  pending?: true;
 }
 
 /** GET /api/health: is click recording keeping up? Counts are since this process started, unless said otherwise. */

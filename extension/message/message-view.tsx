@@ -46,6 +46,7 @@ export function MessageView({ id }: { id: number }) {
           <div><b>{s.clicks.unique}</b><span>clicked</span></div>
           <div><b>{percent(s.clicks.unique, s.sent)}</b><span>click rate</span></div>
           <div><b>{s.clicks.total}</b><span>human clicks</span></div>
+          <div><b>{s.clicks.suspect}</b><span>of them suspect</span></div>
           <div><b>{s.clicks.bot}</b><span>suspected bots</span></div>
           {s.goal && <div><b>{s.goal.completed}</b><span>{s.goal.event}</span></div>}
         </div>

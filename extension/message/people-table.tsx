@@ -1,22 +1,27 @@
 import type { PersonStats } from '../../api/types.ts';
 import type { LinkHeat } from '../overlay/link-heat.ts';
 import { shortDate } from '../ui/format.ts';
+import { describeReasons, sumReasons } from '../ui/reasons.ts';
 import { downloadCsv, type CsvCell } from './csv.ts';
 
 type LinkName = (linkId: number) => string;
 const humanClicks = (p: PersonStats) => p.clicks.filter((c) => c.count > 0);
+/** Why this person's hits were set apart (suspected bots) or counted without identifying them (suspect). */
+const setApart = (p: PersonStats) => describeReasons(sumReasons(p.clicks.map((c) => c.reasons)));
 
 /** The People CSV. */
 export function peopleCsvRows(people: readonly PersonStats[], linkName: LinkName): CsvCell[][] {
   return [
-    ['email', 'name', 'sent at', 'opened at', 'human clicks', 'suspected bot hits', 'links clicked', 'goal reached at'],
+    ['email', 'name', 'sent at', 'opened at', 'human clicks', 'suspect clicks', 'suspected bot hits', 'set apart because', 'links clicked', 'goal reached at'],
     ...people.map((p) => [
       p.email,
       p.name,
       p.sentAt,
       p.openedAt,
       p.clicks.reduce((s, c) => s + c.count, 0),
+      p.clicks.reduce((s, c) => s + c.suspect, 0),
       p.clicks.reduce((s, c) => s + c.bot, 0),
+      setApart(p),
       humanClicks(p).map((c) => `${linkName(c.linkId)} ×${c.count}`).join('; '),
       p.goalAt,
     ]),
@@ -37,6 +42,7 @@ export function PeopleTable({ people, heats, subject }: { people: PersonStats[];
             <th>Person</th>
             <th>Opened</th>
             <th>Clicked</th>
+            <th>Set apart</th>
             <th>Goal</th>
           </tr>
         </thead>
@@ -46,6 +52,7 @@ export function PeopleTable({ people, heats, subject }: { people: PersonStats[];
               <td title={p.email}>{p.name || p.email}</td>
               <td>{shortDate(p.openedAt)}</td>
               <td>{humanClicks(p).map((c) => `${linkName(c.linkId)} ×${c.count}`).join(', ') || '—'}</td>
+              <td class="muted">{setApart(p) || '—'}</td>
               <td>{p.goalAt ? shortDate(p.goalAt) : '—'}</td>
             </tr>
           ))}

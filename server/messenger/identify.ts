@@ -9,6 +9,14 @@ import type { MessengerStore, VisitorIdentity } from './store.ts';
 export interface Identified {
   identity: VisitorIdentity;
   person: PersonRef;
+  /**
+   * An email-click identity whose click can still be taken back (the hits after it are not all
+   * in): the visitor may be greeted, but the team is told only at this time, if the click is
+   * still a person's then. Null: settled.
+   */
+  confirmAt: number | null;
+  /** The identifying click's time (email-click identities). */
+  clickAt: number | null;
 }
 
 /** What a host page's backend computes: hex HMAC-SHA256 of the user id with settings.identitySecret. */
@@ -40,18 +48,27 @@ export async function identify(
     // userHash signs the user id only: the email is unproven, so it is this user's attribute,
     // never a way to another person (a lead a recipient row knows by that email stays apart).
     const person = await deps.store.upsertVerifiedPerson(userId, { email, name: name || null });
-    return { person, identity: { personId: person.id, identifiedBy: 'verified', recipientId: null, linkId: null } };
+    return { person, identity: { personId: person.id, identifiedBy: 'verified', recipientId: null, linkId: null }, confirmAt: null, clickAt: null };
   }
   if (!body.identity || !deps.settings.leadEmailIdentification || deps.gpc) return null;
   const token = identityToken.verify(deps.keys, body.identity);
   if (!token || (await deps.store.recipientPerson(token.recipientId)) !== token.personId) return null;
+  // A scanner's hit taken back after the cookie went out (a burst, the honeypot) names nobody.
+  const verdict = await deps.store.clickVerdict(token.recipientId, token.linkId, token.clickAt);
+  if (verdict === 'machine') return null;
   const person = await deps.store.getPerson(token.personId);
   if (!person) return null;
+  const settledAt = token.clickAt + deps.settings.identificationDelaySeconds * 1000;
+  const now = Date.now();
   return {
     person,
     identity: { personId: person.id, identifiedBy: 'email-click', recipientId: token.recipientId, linkId: token.linkId },
+    // Not in the database yet means not judged yet, whatever the time.
+    confirmAt: settledAt > now || verdict === null ? Math.max(settledAt, now + 1_000) : null,
+    clickAt: token.clickAt,
   };
 }
+
 
 export function firstName(name: string | null): string | null {
   return (name ?? '').trim().split(/\s+/)[0] || null;

@@ -5,6 +5,7 @@ import { SqliteMessengerStore } from './sqlite.ts';
 import type { MessengerStore } from './store.ts';
 import { TeamEvents } from './team-events.ts';
 import { WebhookSender } from './webhooks.ts';
+import { PendingLeads } from './pending-leads.ts';
 import { RateLimiter } from './rate-limit.ts';
 
 /** The messenger's parts, shared by the widget's routes and the team's. */
@@ -14,6 +15,8 @@ export interface Messenger {
   events: TeamEvents;
   webhooks: WebhookSender;
   limits: RateLimiter;
+  /** Visitors greeted from a click not judged yet: the team is told once it is. */
+  pending: PendingLeads;
   /** Ends live streams and webhook retries (before the HTTP server closes). */
   close(): void;
 }
@@ -25,16 +28,19 @@ export function createMessenger(db: Database.Database, settings: () => Promise<S
   const limits = new RateLimiter();
   // Deliver what a previous run left undelivered.
   webhooks.kick();
-  return {
+  const messenger: Messenger = {
     store,
     hub,
     events: new TeamEvents(store, hub, webhooks),
     webhooks,
     limits,
+    pending: new PendingLeads(() => messenger),
     close() {
       hub.close();
       webhooks.stop();
       limits.stop();
+      messenger.pending.close();
     },
   };
+  return messenger;
 }

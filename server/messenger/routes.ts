@@ -51,11 +51,16 @@ export function messengerRoutes(ctx: AppContext): Hono {
       visitor = await store.createVisitor(hash);
       session = { id: visitor.id, secret };
     }
-    await store.setVisitorIdentity(visitor.id, who?.identity ?? null);
-    visitor = { ...visitor, identity: who?.identity ?? null };
+    // The visitor is greeted at once; the team learns who it is once the click is judged.
+    const settled = who && who.confirmAt === null ? who : null;
+    await store.setVisitorIdentity(visitor.id, settled?.identity ?? null);
+    visitor = { ...visitor, identity: settled?.identity ?? null };
+    const visit = body.url ? { url: body.url, referrer: body.referrer ?? null } : null;
+    if (who?.confirmAt) m.pending.wait(visitor.id, who, visit);
+    else m.pending.forget(visitor.id);
 
-    if (who && body.url) {
-      await recordLeadVisit(m, { visitorId: visitor.id, ...who, url: body.url, referrer: body.referrer ?? null });
+    if (settled && visit) {
+      await recordLeadVisit(m, { visitorId: visitor.id, identity: settled.identity, person: settled.person, ...visit });
     }
     const first = firstName(who?.person.name ?? null);
     const result: MessengerBootResult = {
@@ -145,8 +150,13 @@ export function messengerRoutes(ctx: AppContext): Hono {
     const visitor = await writer(c);
     if (visitor instanceof Response) return visitor;
     const { name } = await jsonBody(c, MessengerEventBody);
-    // An anonymous visitor's event names nobody, so it can reach no one's goal.
-    if (!visitor.identity) return c.json({ recorded: false, goalsCompleted: 0 } satisfies EventRecorded, 202);
+    if (!visitor.identity) {
+      if (m.pending.keepEvent(visitor.id, { name, at: Date.now() })) {
+        return c.json({ recorded: false, goalsCompleted: 0, pending: true } satisfies EventRecorded, 202);
+      }
+      // An anonymous visitor's event names nobody, so it can reach no one's goal.
+      return c.json({ recorded: false, goalsCompleted: 0 } satisfies EventRecorded, 202);
+    }
     const { goalsCompleted } = await store.recordPersonEvent({
       personId: visitor.identity.personId,
       name,

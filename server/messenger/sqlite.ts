@@ -145,6 +145,22 @@ export class SqliteMessengerStore implements MessengerStore {
     return row ?? null;
   }
 
+  async clickVerdict(recipientId: number, linkId: number, at: number): Promise<'person' | 'machine' | null> {
+    const row = this.q('SELECT bot_reason, suspect_reason FROM clicks WHERE recipient_id = ? AND link_id = ? AND at = ?').get(recipientId, linkId, at) as
+      | { bot_reason: string | null; suspect_reason: string | null }
+      | undefined;
+    if (!row) return null;
+    return row.bot_reason === null && row.suspect_reason === null ? 'person' : 'machine';
+  }
+
+  async attachConversations(visitorId: number, identity: VisitorIdentity): Promise<void> {
+    this.q('UPDATE conversations SET person_id = ?, identified_by = ? WHERE visitor_id = ? AND person_id IS NULL').run(
+      identity.personId,
+      identity.identifiedBy,
+      visitorId,
+    );
+  }
+
   async recipientPerson(recipientId: number): Promise<number | null> {
     const row = this.q('SELECT person_id FROM recipients WHERE id = ?').get(recipientId) as { person_id: number } | undefined;
     return row?.person_id ?? null;

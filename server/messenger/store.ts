@@ -77,6 +77,13 @@ export interface MessengerStore {
   /** The message and link a recipient's click names. */
   clickOrigin(recipientId: number, linkId: number): Promise<{ messageId: number; subject: string; linkUrl: string | null } | null>;
   recipientPerson(recipientId: number): Promise<number | null>;
+  /**
+   * What a click is judged now: 'person', 'machine' (a bot reason, taken back later or not,
+   * or a suspect one), or null while it is not in the database yet.
+   */
+  clickVerdict(recipientId: number, linkId: number, at: number): Promise<'person' | 'machine' | null>;
+  /** The visitor's conversations started while nobody knew who they were now name them. */
+  attachConversations(visitorId: number, identity: VisitorIdentity): Promise<void>;
 
   /** Starts a conversation with its first message; the same clientId again returns the first one made. */
   startConversation(c: {

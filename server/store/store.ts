@@ -82,6 +82,8 @@ export const DEFAULT_SETTINGS: Settings = {
   identityCookieDays: 30,
   scannerWindowSeconds: 10,
   earlyWindowSeconds: 60,
+  // The honeypot's minute, and time for the writer to bring the hits after the click in.
+  identificationDelaySeconds: 65,
   messengerGreeting: 'Hi {{first_name | there}} 👋',
   messengerIntro: 'Ask us anything: we usually answer within a few minutes.',
   allowedOrigins: [],

@@ -102,15 +102,16 @@ export const openToken = {
 
 /**
  * The identity cookie: names a person and the click that identified them (recipient, link,
- * and its time, so the click's verdict can be looked up), and when it stops counting.
- * Cookies made before the click time was in them (four fields) still verify, with clickAt null.
+ * and its time in ms, so the click's verdict can be looked up), and when it stops counting.
+ * Cookies made before the click time was in them (four fields) no longer verify: nothing
+ * could say whether their click was a scanner's.
  */
 export const identityToken = {
-  sign: (keys: Keyring, v: { personId: number; recipientId: number; linkId: number; expiresAt: number; clickAt?: number }) =>
-    signToken(keys, TokenKind.identity, [v.personId, v.recipientId, v.linkId, Math.floor(v.expiresAt / 1000), ...(v.clickAt === undefined ? [] : [v.clickAt])]),
+  sign: (keys: Keyring, v: { personId: number; recipientId: number; linkId: number; expiresAt: number; clickAt: number }) =>
+    signToken(keys, TokenKind.identity, [v.personId, v.recipientId, v.linkId, Math.floor(v.expiresAt / 1000), v.clickAt]),
   verify(keys: Keyring, token: string, now = Date.now()) {
     const f = verifyToken(keys, TokenKind.identity, token);
-    if (!f || (f.length !== 4 && f.length !== 5) || f[3]! * 1000 <= now) return null;
-    return { personId: f[0]!, recipientId: f[1]!, linkId: f[2]!, expiresAt: f[3]! * 1000, clickAt: f[4] ?? null };
+    if (f?.length !== 5 || f[3]! * 1000 <= now) return null;
+    return { personId: f[0]!, recipientId: f[1]!, linkId: f[2]!, expiresAt: f[3]! * 1000, clickAt: f[4]! };
   },
 };

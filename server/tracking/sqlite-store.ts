@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { BotReason, ClickCounts, ClickReasons, Counts, PersonStats, SuspectReason } from '../../api/types.ts';
+import type { ClickCounts, ClickReasons, Counts, PersonStats, SuspectReason } from '../../api/types.ts';
 import { openDatabase, toRecipient, type RecipientRow } from '../store/sqlite.ts';
 import {
   HitRefused,
@@ -106,7 +106,6 @@ function statements(db: Database.Database) {
     ),
     messageReasons: p('SELECT verdict, reason, sum(n) AS n FROM click_reasons WHERE message_id = ? GROUP BY verdict, reason HAVING sum(n) > 0'),
     peopleReasons: p('SELECT recipient_id, link_id, verdict, reason, n FROM click_reasons WHERE message_id = ? AND n > 0'),
-    clickVerdict: p('SELECT bot_reason, suspect_reason FROM clicks WHERE recipient_id = ? AND link_id = ? AND at = ?'),
     messageOpens: p(
       `INSERT INTO message_counts (message_id, opens_total, opens_unique, opens_bot) VALUES (?, ?, ?, ?)
        ON CONFLICT (message_id) DO UPDATE SET opens_total = opens_total + excluded.opens_total,
@@ -363,12 +362,6 @@ export class SqliteTrackingStore implements TrackingStore, JournalTarget {
       bot: c?.[`${prefix}_bot`] ?? 0,
     });
     return { opens: counts('opens'), clicks: { ...counts('clicks'), suspect: c?.clicks_suspect ?? 0 } };
-  }
-
-  /** The verdict a click has now (a later hit may have taken it back); null while it is not in the database yet. */
-  clickVerdict(recipientId: number, linkId: number, at: number): { botReason: BotReason | null; suspectReason: SuspectReason | null } | null {
-    const row = this.s.clickVerdict.get(recipientId, linkId, at) as { bot_reason: BotReason | null; suspect_reason: SuspectReason | null } | undefined;
-    return row ? { botReason: row.bot_reason, suspectReason: row.suspect_reason } : null;
   }
 
   async messageStats(messageId: number) {

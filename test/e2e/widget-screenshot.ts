@@ -28,7 +28,7 @@ const api = async (method: string, path: string, body?: unknown) => {
   return res.headers.get('content-type')?.includes('json') ? res.json() : res.text();
 };
 
-await api('PATCH', '/api/settings', { scannerWindowSeconds: 0, earlyWindowSeconds: 0 });
+await api('PATCH', '/api/settings', { scannerWindowSeconds: 0, earlyWindowSeconds: 0, identificationDelaySeconds: 2 });
 const { id } = await api('POST', '/api/messages', { subject: 'Autumn beans', html: `<a href="${base}/demo">See the beans</a>` });
 await api('POST', `/api/messages/${id}/recipients`, { recipients: [{ email: 'michelle@example.com', name: 'Michelle Obama' }] });
 await api('POST', `/api/messages/${id}/send`);

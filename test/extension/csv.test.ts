@@ -15,7 +15,7 @@ const person = (name: string, over: Partial<PersonStats> = {}): PersonStats => (
   name,
   sentAt: '2025-01-01T10:00:00.000Z',
   openedAt: null,
-  clicks: [{ linkId: 7, count: 2, suspect: 0, bot: 1, reasons: { bot: {}, suspect: {} }, firstAt: null, lastAt: null }],
+  clicks: [{ linkId: 7, count: 2, suspect: 1, bot: 1, reasons: { bot: { honeypot: 1 }, suspect: { early: 1 } }, firstAt: null, lastAt: null }],
   goalAt: null,
   ...over,
 });
@@ -63,10 +63,12 @@ describe('CSV export', () => {
       '',
       '2',
       '1',
+      '1',
+      'hidden link ×1, suspect: within a minute of delivery ×1',
       `'@evil link ×2`,
       '',
     ]);
-    expect(people.split('\r\n')[1]).toContain(',2,1,');
+    expect(people.split('\r\n')[1]).toContain(',2,1,1,');
 
     const links = toCsv(linkCsvRows([heat('-10% off', 1 / 3)]));
     expect(cellsOf(links)[1]).toEqual(['7', "'-10% off", 'https://shop.test/beans', '3', '2', '0', '0.3333']);

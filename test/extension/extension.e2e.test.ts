@@ -110,7 +110,7 @@ describe('the extension against a real server', () => {
   });
 
   it('paints each placement of the sent mail with its heat, count and clickers, in a webmail page', async () => {
-    await api('PATCH', '/api/settings', { scannerWindowSeconds: 0, earlyWindowSeconds: 0, allowedOrigins: [SITE] });
+    await api('PATCH', '/api/settings', { scannerWindowSeconds: 0, earlyWindowSeconds: 0, identificationDelaySeconds: 2, allowedOrigins: [SITE] });
     message = await api<MessageCreated>('POST', '/api/messages', {
       subject: 'Spring sale',
       html: `<p>Hi {{first_name}},</p>

@@ -76,7 +76,7 @@ async function campaign(subject: string, html: string, clicks: number[][], opts:
 }
 
 try {
-  await api('PATCH', '/api/settings', { scannerWindowSeconds: 0, earlyWindowSeconds: 0, allowedOrigins: [SITE] });
+  await api('PATCH', '/api/settings', { scannerWindowSeconds: 0, earlyWindowSeconds: 0, identificationDelaySeconds: 2, allowedOrigins: [SITE] });
   await campaign(
     'Your invoice for April',
     readFileSync(join(FIXTURES, 'invoice.html'), 'utf8'),

@@ -107,4 +107,16 @@ describe('mail scanners, as published reports describe them', () => {
     expect(r.stats.clicks).toMatchObject({ total: 0, unique: 0, bot: 4, suspect: 0 });
     expect(r.stats.reasons).toEqual({ bot: { honeypot: 4 }, suspect: {} });
   });
+
+  it('takes the settings’ own scanner networks too, and refuses a range it cannot read', async () => {
+    for (const bad of [['10.0.0.0/33'], ['not a range'], ['2001:db8::/129']]) {
+      const res = await s.api('PATCH', '/api/settings', { scannerNetworks: bad });
+      expect(res.status, bad[0]).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(/^scannerNetworks\.0: /);
+    }
+    expect((await s.api('PATCH', '/api/settings', { scannerNetworks: ['81.2.69.0/24'] })).status).toBe(200);
+    const r = await scenario([{ at: 3600, link: 0, from: HOME }]);
+    expect(r.verdicts).toEqual(['scanner-network']);
+    expect(r.cookies).toBe(0);
+  });
 });

@@ -60,9 +60,9 @@ describe('messenger boot and identity', () => {
     const { cookie, recipient } = await michelleClicked(s);
     const anonymous = { firstName: null, identifiedBy: null, greeting: 'Hi there 👋' };
     const forged = cookie.slice(0, -2) + (cookie.endsWith('AA') ? 'BB' : 'AA');
-    const expired = identityToken.sign(s.ctx.keys, { personId: recipient.personId, recipientId: recipient.id, linkId: 1, expiresAt: Date.now() - 1000 });
-    const foreign = identityToken.sign(new Keyring(['another workspace']), { personId: recipient.personId, recipientId: recipient.id, linkId: 1, expiresAt: Date.now() + 60_000 });
-    const wrongPerson = identityToken.sign(s.ctx.keys, { personId: recipient.personId + 1, recipientId: recipient.id, linkId: 1, expiresAt: Date.now() + 60_000 });
+    const expired = identityToken.sign(s.ctx.keys, { personId: recipient.personId, recipientId: recipient.id, linkId: 1, expiresAt: Date.now() - 1000, clickAt: Date.now() - 60_000 });
+    const foreign = identityToken.sign(new Keyring(['another workspace']), { personId: recipient.personId, recipientId: recipient.id, linkId: 1, expiresAt: Date.now() + 60_000, clickAt: Date.now() });
+    const wrongPerson = identityToken.sign(s.ctx.keys, { personId: recipient.personId + 1, recipientId: recipient.id, linkId: 1, expiresAt: Date.now() + 60_000, clickAt: Date.now() });
     for (const identity of [forged, expired, foreign, wrongPerson, 'not a token', '']) {
       expect(await boot(s, { identity }), identity).toMatchObject(anonymous);
     }

@@ -55,11 +55,26 @@ export async function michelleClicked(s: TestServer, opts: { goal?: { event: str
   await s.api('POST', `/api/messages/${created.id}/send`);
   const recipient = (await s.ctx.store.findRecipient(created.id, 'michelle@shop.test'))!;
   const link = created.links[0]!;
+  // Her click, two minutes ago: judged a person's by now, so the team may be told who she is.
+  const clickAt = Date.now() - 120_000;
+  await s.ctx.tracking.record({
+    kind: 'click',
+    linkId: link.id,
+    recipientId: recipient.id,
+    messageId: created.id,
+    at: clickAt,
+    botReason: null,
+    suspectReason: null,
+    ip: null,
+    userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Safari/605.1.15',
+  });
+  await s.ctx.tracking.settle();
   const cookie = identityToken.sign(s.ctx.keys, {
     personId: recipient.personId,
     recipientId: recipient.id,
     linkId: link.id,
     expiresAt: Date.now() + 86_400_000,
+    clickAt,
   });
   return { messageId: created.id, link, recipient, cookie };
 }
