@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../server/config/config.ts';
 import { buildContext } from '../server/server.ts';
-import type { SqliteStore } from '../server/store/sqlite.ts';
-import { SqliteTrackingStore } from '../server/tracking/sqlite-store.ts';
-import type { TrackingWrite } from '../server/tracking/store.ts';
+import { SqliteStore } from '../server/store/sqlite/store.ts';
+import type { TrackingWrite } from '../server/store/store.ts';
 import { clickToken, identityToken } from '../server/tokens/tokens.ts';
 import { startChildServer } from '../test/support/child-server.ts';
 
@@ -98,7 +97,7 @@ async function startBare(cookie: string): Promise<{ pid: number; port: number; s
 
 /** How many clicks a second the store itself commits, in transactions of 500 like the journal's ingester makes under load. */
 async function storeCapacity(dir: string): Promise<number> {
-  const store = new SqliteTrackingStore(join(dir, 'ct.db'));
+  const store = new SqliteStore(join(dir, 'ct.db'), { busyTimeoutMs: 0 });
   const link = (await store.getLink(1))!;
   let written = 0;
   const until = performance.now() + 3_000;
@@ -114,7 +113,7 @@ async function storeCapacity(dir: string): Promise<number> {
       ip: '127.0.0.0/24',
       userAgent: UA,
     }));
-    store.commit(batch);
+    await store.commit(batch);
     written += batch.length;
   }
   const rate = written / ((performance.now() - t0) / 1000);

@@ -7,7 +7,8 @@ import type { AppContext } from './context.ts';
 import { createMailer } from './delivery/mailer.ts';
 import { guardConnections, type ConnectionLimits } from './http/connections.ts';
 import { createMessenger } from './messenger/messenger.ts';
-import { SqliteStore } from './store/sqlite.ts';
+import { workerHubLink } from './cluster.ts';
+import { openStore } from './store/open.ts';
 import { Keyring } from './tokens/tokens.ts';
 import { trackingListener } from './tracking/node-listener.ts';
 import { Tracking } from './tracking/tracking.ts';
@@ -25,14 +26,21 @@ export interface RunningServer {
  * writes them on this thread (tests of the app without a server, tools).
  */
 export function buildContext(config: Config, clickWriter: 'worker' | 'inline' = 'worker'): AppContext {
-  const store = new SqliteStore(config.dbPath);
+  const store = openStore(config.database);
   return {
     config,
     store,
-    messenger: createMessenger(store.db, () => store.getSettings()),
+    // Of several processes on one machine, worker 1 sends the webhooks.
+    messenger: createMessenger(store, () => store.getSettings(), { link: workerHubLink(), deliversWebhooks: config.workerIndex === 1 }),
     keys: new Keyring(config.secrets),
     mailer: createMailer(config),
-    tracking: new Tracking(config.dbPath, clickWriter),
+    // The redirect's own connection: it must fail at once while the database is locked, not wait.
+    tracking: new Tracking(openStore(config.database, { busyTimeoutMs: 0 }), {
+      database: config.database,
+      journalDir: config.journalDir,
+      nodeId: config.nodeId,
+      writer: clickWriter,
+    }),
   };
 }
 

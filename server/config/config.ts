@@ -1,11 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { journalDir } from '../tracking/journal.ts';
+
+/** Where the store lives: the embedded SQLite file, or a PostgreSQL server shared by every node. */
+export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
 export interface Config {
   port: number;
+  database: DatabaseConfig;
+  /** The SQLite file (and, without CLICKTRAIL_DATA_DIR, the folder beside it is the data folder). */
   dbPath: string;
+  /** This node's own folder: its click journal, its node id, generated secrets. */
   dataDir: string;
+  /** This node's click journal: `<data dir>/clicks`, or `<database>-clicks` beside the SQLite file by default. */
+  journalDir: string;
+  /** This node's name in the shared database (its journal position): made once, kept in the data folder. */
+  nodeId: string;
+  /** Server processes on this machine (CLICKTRAIL_WORKERS; `auto`: one per core). */
+  workers: number;
+  /** Which of them this is, from 1; worker 1 is the node a single process is, the others have `worker-N/` in the data folder. */
+  workerIndex: number;
   adminToken: string;
   /** Signing secrets, newest first: the first signs, all verify (rotation). */
   secrets: string[];
@@ -47,8 +63,17 @@ export function loadConfig(env: Env = process.env): Config {
   const port = Number(env.PORT ?? 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${env.PORT}"`);
   const dbPath = resolve(env.CLICKTRAIL_DB ?? './data/clicktrail.db');
-  const dataDir = dirname(dbPath);
+  const dataDir = resolve(env.CLICKTRAIL_DATA_DIR ?? dirname(dbPath));
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (!env.CLICKTRAIL_DATA_DIR) mkdirSync(dirname(dbPath), { recursive: true, mode: 0o700 });
+  const databaseUrl = env.CLICKTRAIL_DATABASE_URL || null;
+  const workers = env.CLICKTRAIL_WORKERS === 'auto' ? availableParallelism() : Number(env.CLICKTRAIL_WORKERS ?? 1);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new Error(`CLICKTRAIL_WORKERS must be a number of processes or "auto", got "${env.CLICKTRAIL_WORKERS}"`);
+  const workerIndex = Number(env.CLICKTRAIL_WORKER_INDEX ?? 1);
+  // Each process beyond the first is a node of its own: its own journal and node id, the same secrets.
+  const nodeDir = workerIndex > 1 ? join(dataDir, `worker-${workerIndex}`) : dataDir;
+  mkdirSync(nodeDir, { recursive: true, mode: 0o700 });
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('CLICKTRAIL_DATABASE_URL must be a postgres:// URL');
 
   const publicUrl = (env.CLICKTRAIL_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
   const parsed = new URL(publicUrl);
@@ -57,8 +82,14 @@ export function loadConfig(env: Env = process.env): Config {
   const secrets = env.CLICKTRAIL_SECRET ? list(env.CLICKTRAIL_SECRET) : [storedSecret(dataDir, 'secret')];
   return {
     port,
+    database: databaseUrl ? { kind: 'postgres', url: databaseUrl } : { kind: 'sqlite', path: dbPath },
     dbPath,
     dataDir,
+    // Where earlier releases kept it, unless this node has a data folder of its own.
+    journalDir: workerIndex > 1 || env.CLICKTRAIL_DATA_DIR || databaseUrl ? join(nodeDir, 'clicks') : journalDir(dbPath),
+    nodeId: storedSecret(nodeDir, 'node-id').slice(0, 12),
+    workers,
+    workerIndex,
     adminToken: env.CLICKTRAIL_ADMIN_TOKEN || storedSecret(dataDir, 'admin-token'),
     secrets,
     publicUrl,

@@ -1,7 +1,7 @@
 import type { ConversationMessage, WidgetConversation } from '../../api/types.ts';
 import { channels } from './hub.ts';
 import type { Messenger } from './messenger.ts';
-import type { ConversationHead, StoredConversation } from './store.ts';
+import type { ConversationHead, StoredConversation } from '../store/store.ts';
 
 /** What the visitor's browser may see of a conversation. */
 export function toWidget(c: StoredConversation): WidgetConversation {

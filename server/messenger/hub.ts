@@ -1,11 +1,25 @@
 /**
- * In-process wake-ups for live streams. A notification carries no data: each stream then
- * reads what is new from the store after the last id it sent, so ids reach a client in
- * order and once, whatever order concurrent writers notify in.
+ * How a hub hears of the other server processes' wake-ups and tells them of its own: the
+ * cluster's primary (server/cluster.ts) between the workers of one machine.
+ */
+export interface HubLink {
+  publish(channel: string): void;
+  subscribe(listener: (channel: string) => void): void;
+}
+
+/**
+ * Wake-ups for live streams. A notification carries no data: each stream then reads what is
+ * new from the store after the last id it sent, so ids reach a client in order and once,
+ * whatever order concurrent writers notify in, and whichever process wrote it: a link
+ * carries the channel names to the other processes.
  */
 export class Hub {
   private readonly listeners = new Map<string, Set<() => void>>();
   private readonly closing = new AbortController();
+
+  constructor(private readonly link: HubLink | null = null) {
+    link?.subscribe((channel) => this.wake(channel));
+  }
 
   /** Aborted when the server stops: streams end so the HTTP server can close. */
   get closed(): AbortSignal {
@@ -23,6 +37,11 @@ export class Hub {
   }
 
   notify(channel: string): void {
+    this.wake(channel);
+    this.link?.publish(channel);
+  }
+
+  private wake(channel: string): void {
     for (const listener of this.listeners.get(channel) ?? []) listener();
   }
 

@@ -4,7 +4,7 @@ import type { MessengerBootBody } from '../../api/schemas.ts';
 import type { PersonRef, Settings } from '../../api/types.ts';
 import { fillMergeTags } from '../rewrite/merge-tags.ts';
 import { identityToken, type Keyring } from '../tokens/tokens.ts';
-import type { MessengerStore, VisitorIdentity } from './store.ts';
+import type { Store, VisitorIdentity } from '../store/store.ts';
 
 export interface Identified {
   identity: VisitorIdentity;
@@ -38,7 +38,7 @@ function hashMatches(identitySecret: string, userId: string, given: string): boo
  */
 export async function identify(
   body: Pick<MessengerBootBody, 'identity' | 'user'>,
-  deps: { store: MessengerStore; keys: Keyring; settings: Settings; gpc: boolean },
+  deps: { store: Store; keys: Keyring; settings: Settings; gpc: boolean },
 ): Promise<Identified | null> {
   if (body.user) {
     const { userId, email, name, userHash: given } = body.user;

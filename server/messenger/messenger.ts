@@ -1,8 +1,6 @@
-import type Database from 'better-sqlite3';
 import type { Settings } from '../../api/types.ts';
-import { Hub } from './hub.ts';
-import { SqliteMessengerStore } from './sqlite.ts';
-import type { MessengerStore } from './store.ts';
+import type { Store } from '../store/store.ts';
+import { Hub, type HubLink } from './hub.ts';
 import { TeamEvents } from './team-events.ts';
 import { WebhookSender } from './webhooks.ts';
 import { PendingLeads } from './pending-leads.ts';
@@ -10,7 +8,7 @@ import { RateLimiter } from './rate-limit.ts';
 
 /** The messenger's parts, shared by the widget's routes and the team's. */
 export interface Messenger {
-  store: MessengerStore;
+  store: Store;
   hub: Hub;
   events: TeamEvents;
   webhooks: WebhookSender;
@@ -21,17 +19,24 @@ export interface Messenger {
   close(): void;
 }
 
-export function createMessenger(db: Database.Database, settings: () => Promise<Settings>): Messenger {
-  const store = new SqliteMessengerStore(db);
-  const hub = new Hub();
+/**
+ * `link`: the other server processes, when there are any. `deliversWebhooks`: the one process
+ * of several that sends webhooks (their cursor is shared: two senders would send twice).
+ */
+export function createMessenger(
+  store: Store,
+  settings: () => Promise<Settings>,
+  opts: { link?: HubLink | null; deliversWebhooks?: boolean } = {},
+): Messenger {
+  const hub = new Hub(opts.link ?? null);
   const webhooks = new WebhookSender(store, settings);
   const limits = new RateLimiter();
   // Deliver what a previous run left undelivered.
-  webhooks.kick();
+  if (opts.deliversWebhooks !== false) webhooks.kick();
   const messenger: Messenger = {
     store,
     hub,
-    events: new TeamEvents(store, hub, webhooks),
+    events: new TeamEvents(store, hub, opts.deliversWebhooks === false ? null : webhooks),
     webhooks,
     limits,
     pending: new PendingLeads(() => messenger),

@@ -16,7 +16,7 @@ import { LIMITS } from './rate-limit.ts';
 import { ipRateLimit, messengerOrigins, requestIp, tooMany } from './request-guards.ts';
 import { checkSession, newSecret, requireVisitor, scopeOf, streamToken } from './session.ts';
 import { pullStream, resumeFrom } from './sse-pull.ts';
-import type { VisitorRecord } from './store.ts';
+import type { VisitorRecord } from '../store/store.ts';
 import { recordLeadVisit } from './visits.ts';
 
 const CONVERSATIONS_SHOWN = 20;

@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Keyring } from '../tokens/tokens.ts';
-import type { MessengerStore, VisitorRecord, VisitorScope } from './store.ts';
+import type { Store, VisitorRecord, VisitorScope } from '../store/store.ts';
 
 /** Only a hash of the visitor's secret is stored: a copy of the database can't impersonate visitors. */
 export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest();
@@ -12,13 +12,13 @@ export function newSecret(): { secret: string; hash: Buffer } {
   return { secret, hash: hashSecret(secret) };
 }
 
-export async function checkSession(store: MessengerStore, id: number, secret: string): Promise<VisitorRecord | null> {
+export async function checkSession(store: Store, id: number, secret: string): Promise<VisitorRecord | null> {
   const visitor = await store.getVisitor(id);
   return visitor && timingSafeEqual(visitor.secretHash, hashSecret(secret)) ? visitor : null;
 }
 
 /** The visitor named by `Authorization: Bearer <id>.<secret>`, or a 401. */
-export async function requireVisitor(c: Context, store: MessengerStore): Promise<VisitorRecord> {
+export async function requireVisitor(c: Context, store: Store): Promise<VisitorRecord> {
   const m = /^Bearer ([1-9][0-9]{0,15})\.([A-Za-z0-9_-]{1,200})$/.exec(c.req.header('authorization') ?? '');
   const visitor = m ? await checkSession(store, Number(m[1]), m[2]!) : null;
   if (!visitor) throw new HTTPException(401, { message: 'no valid visitor session: boot first' });

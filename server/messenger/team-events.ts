@@ -1,20 +1,25 @@
 import type { TeamEvent } from '../../api/types.ts';
 import { channels, type Hub } from './hub.ts';
-import type { MessengerStore, NewTeamEvent } from './store.ts';
+import type { Store, NewTeamEvent } from '../store/store.ts';
 import type { WebhookSender } from './webhooks.ts';
 
-/** The one way a TeamEvent comes to be: logged with the next id, then streamed and sent to the webhook. */
+/**
+ * The one way a TeamEvent comes to be: logged with the next id, then streamed and sent to the
+ * webhook. The sender hears of it through the hub, so an event logged by another process
+ * reaches the one process that delivers webhooks.
+ */
 export class TeamEvents {
   constructor(
-    private readonly store: MessengerStore,
+    private readonly store: Store,
     private readonly hub: Hub,
-    private readonly webhooks: WebhookSender,
-  ) {}
+    webhooks: WebhookSender | null,
+  ) {
+    if (webhooks) hub.on(channels.team, () => webhooks.kick());
+  }
 
   async publish(event: NewTeamEvent): Promise<TeamEvent> {
     const saved = await this.store.appendTeamEvent(event);
     this.hub.notify(channels.team);
-    this.webhooks.kick();
     return saved;
   }
 }

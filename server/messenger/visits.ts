@@ -1,6 +1,6 @@
 import type { PersonRef } from '../../api/types.ts';
 import type { Messenger } from './messenger.ts';
-import type { VisitorIdentity } from './store.ts';
+import type { VisitorIdentity } from '../store/store.ts';
 
 /** The team hears of a lead's page at most once per this window (reloads and tabs don't spam). */
 export const VISIT_NOTIFY_WINDOW_MS = 5 * 60_000;

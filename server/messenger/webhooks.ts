@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Settings, TeamEvent } from '../../api/types.ts';
-import type { MessengerStore } from './store.ts';
+import type { Store } from '../store/store.ts';
 
 const BATCH = 50;
 const MAX_ATTEMPTS = 8;
@@ -29,7 +29,7 @@ export class WebhookSender {
   private readonly stopping = new AbortController();
 
   constructor(
-    private readonly store: MessengerStore,
+    private readonly store: Store,
     private readonly settings: () => Promise<Settings>,
   ) {}
 

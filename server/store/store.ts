@@ -1,9 +1,27 @@
-import type { Channel, Goal, LinkPlacement, Settings } from '../../api/types.ts';
+import type {
+  BotReason,
+  Channel,
+  Conversation,
+  ConversationMessage,
+  ConversationSummary,
+  Goal,
+  IdentifiedBy,
+  LinkPlacement,
+  MessageStats,
+  MessageSummary,
+  PersonRef,
+  PersonStats,
+  Settings,
+  SuspectReason,
+  TeamEvent,
+} from '../../api/types.ts';
 import type { CompiledMessage } from '../rewrite/template.ts';
 
 /**
- * The storage interface the routes use. Narrow on purpose, and asynchronous, so a
- * PostgreSQL store can stand in for the SQLite one without touching a route.
+ * The one storage interface the whole server uses: messages and their recipients, clicks and
+ * their counters, the messenger's visitors and conversations, the team's event log. Every
+ * statement behind it lives in this folder, by table (sqlite/). Asynchronous, so a PostgreSQL
+ * store can stand in for the SQLite one without touching a route.
  */
 
 export interface MessageRecord {
@@ -50,7 +68,7 @@ export interface RecipientRecord {
   error: string | null;
 }
 
-export interface Store {
+export interface Store extends JournalTarget {
   getSettings(): Promise<Settings>;
   updateSettings(patch: Partial<Settings>): Promise<Settings>;
 
@@ -61,6 +79,7 @@ export interface Store {
 
   /** Adds people to a message; someone already on it gets their name and attributes updated. */
   addRecipients(messageId: number, recipients: NewRecipient[]): Promise<{ added: number; updated: number }>;
+  /** Also what the redirect reads (through its cache). */
   getRecipient(id: number): Promise<RecipientRecord | null>;
   findRecipient(messageId: number, email: string): Promise<RecipientRecord | null>;
   countRecipients(messageId: number): Promise<{ recipients: number; sent: number }>;
@@ -68,6 +87,75 @@ export interface Store {
   /** Marks the message's unsent recipients as being sent and returns them; a concurrent call gets none of them. */
   claimUnsent(messageId: number): Promise<RecipientRecord[]>;
   recordDelivery(recipientId: number, outcome: { ok: true; at: number } | { ok: false; error: string }): Promise<void>;
+
+  // Clicks and opens: what the redirect and the stats read (the journal's ingester writes them, JournalTarget).
+  getLink(id: number): Promise<LinkTarget | null>;
+  messageStats(messageId: number): Promise<Omit<MessageStats, 'recipients' | 'sent' | 'goal'> & { goalCompleted: number }>;
+  people(messageId: number): Promise<PersonStats[]>;
+  headlines(messageIds: number[]): Promise<Map<number, Pick<MessageSummary, 'opens' | 'clicks'>>>;
+
+  // The messenger and the team's event log.
+  createVisitor(secretHash: Buffer): Promise<VisitorRecord>;
+  getVisitor(id: number): Promise<VisitorRecord | null>;
+  /** The identity of the visitor's latest boot (null: anonymous now). */
+  setVisitorIdentity(id: number, identity: VisitorIdentity | null): Promise<void>;
+
+  getPerson(id: number): Promise<PersonRef | null>;
+  /**
+   * The lead known by this email (as recipient rows and POST /api/events know people), made
+   * if new; a given name replaces the stored one. Never a verified user's person.
+   */
+  upsertPerson(email: string, name: string | null): Promise<PersonRef>;
+  /**
+   * The verified user's own person, keyed by their user id alone, made if new. The email and
+   * name are theirs to change; an email never makes them anyone else's person.
+   */
+  upsertVerifiedPerson(userId: string, attributes: { email: string; name: string | null }): Promise<PersonRef>;
+  /** The message and link a recipient's click names. */
+  clickOrigin(recipientId: number, linkId: number): Promise<{ messageId: number; subject: string; linkUrl: string | null } | null>;
+  recipientPerson(recipientId: number): Promise<number | null>;
+  /**
+   * What a click is judged now: 'person', 'machine' (a bot reason, taken back later or not,
+   * or a suspect one), or null while it is not in the database yet.
+   */
+  clickVerdict(recipientId: number, linkId: number, at: number): Promise<'person' | 'machine' | null>;
+  /** The visitor's conversations started while nobody knew who they were now name them. */
+  attachConversations(visitorId: number, identity: VisitorIdentity): Promise<void>;
+
+  /** Starts a conversation with its first message; the same clientId again returns the first one made. */
+  startConversation(c: {
+    visitorId: number;
+    identity: VisitorIdentity | null;
+    pageUrl: string | null;
+    body: string;
+    clientId: string;
+    at: number;
+  }): Promise<{ conversation: StoredConversation; created: boolean }>;
+  addMessage(
+    conversationId: number,
+    m: { author: ConversationMessage['author']; body: string; clientId: string | null; at: number },
+  ): Promise<{ message: ConversationMessage; created: boolean }>;
+  getConversation(id: number): Promise<StoredConversation | null>;
+  getConversationHead(id: number): Promise<ConversationHead | null>;
+  /** Newest activity first. */
+  listConversations(limit: number): Promise<ConversationSummary[]>;
+  visibleConversations(scope: VisitorScope, limit: number): Promise<StoredConversation[]>;
+  /** Messages of the scope's conversations with ids above `after`, oldest first. */
+  visibleMessagesAfter(scope: VisitorScope, after: number, limit: number): Promise<ConversationMessage[]>;
+  lastMessageId(): Promise<number>;
+
+  /** Records a page load; `recent` tells whether the same person loaded the same page since `since`. */
+  recordVisit(v: NewVisit, since: number): Promise<{ recent: boolean }>;
+
+  appendTeamEvent(e: NewTeamEvent): Promise<TeamEvent>;
+  /** Oldest first. */
+  teamEventsAfter(after: number, limit: number): Promise<TeamEvent[]>;
+  lastTeamEventId(): Promise<number>;
+  webhookCursor(): Promise<number | null>;
+  setWebhookCursor(id: number): Promise<void>;
+
+  /** Records an event done by a person and marks the goals it reaches; returns how many. */
+  recordPersonEvent(e: { personId: number; name: string; source: 'api' | 'widget'; at: number }): Promise<{ goalsCompleted: number }>;
 
   close(): Promise<void>;
 }
@@ -92,3 +180,143 @@ export const DEFAULT_SETTINGS: Settings = {
   webhookSecret: '',
   identitySecret: '',
 };
+
+// What the redirect and the click journal's ingester trade in.
+
+/** What the redirect needs to know about a link, cached in memory in front of the store. */
+export interface LinkTarget {
+  id: number;
+  messageId: number;
+  url: string;
+  tracked: boolean;
+  honeypot: boolean;
+  /** Tracked links of its message, the honeypot aside: "all of a recipient's links" for burst detection. */
+  messageTrackedLinks: number;
+}
+
+/** What the redirect needs to know about a recipient. */
+export type RecipientTarget = Pick<RecipientRecord, 'id' | 'messageId' | 'personId' | 'email' | 'name' | 'attributes' | 'sentAt'>;
+
+interface HitBase {
+  recipientId: number;
+  messageId: number;
+  at: number;
+  /** null: taken for a person. */
+  botReason: BotReason | null;
+  /** Already truncated or hashed: never a raw address. */
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** One thing to write, in journal order. */
+export type TrackingWrite =
+  | ({ kind: 'click'; linkId: number; /** A person's click that identifies nobody; absent in journals written before it existed. */ suspectReason?: SuspectReason | null } & HitBase)
+  | ({ kind: 'open' } & HitBase)
+  /** Human clicks of a recipient in [from, to] turn out to have been a machine's. */
+  | { kind: 'reclassify'; recipientId: number; from: number; to: number; reason: BotReason };
+
+/** How far the click journal has been written into the store: a segment and a byte offset in it. */
+export interface JournalPosition {
+  segment: number;
+  offset: number;
+}
+
+/** The journal position in the database is not where this writer thought: someone else wrote it. */
+export class JournalMoved extends Error {}
+
+/**
+ * The database refused a write for what the write says (a recipient it does not have, a value
+ * a constraint rejects): trying it again fails the same way, unlike a database that is
+ * locked, read-only or down, which only has to be waited for.
+ */
+export class HitRefused extends Error {}
+
+/** A write of a batch that the database refused, by its index in the batch. */
+export interface Refusal {
+  index: number;
+  error: string;
+}
+
+/**
+ * A move of one node's journal position: each server keeps its own journal on its own disk
+ * and folds it into the shared database under its own node id.
+ */
+export interface JournalMove {
+  node: string;
+  from: JournalPosition | null;
+  to: JournalPosition;
+}
+
+/** Where the click journal's ingester writes. */
+export interface JournalTarget {
+  /**
+   * All in one transaction, counters included, and the journal position moved from `from` to
+   * `to` with them. Throws, and writes nothing, when the database is unavailable or the
+   * position is no longer `from` (another writer got there first); throws HitRefused when
+   * a write of the batch was refused for itself (commitEach then finds which).
+   */
+  commit(batch: TrackingWrite[], journal?: JournalMove): Promise<void>;
+  /**
+   * As commit, each write on its own savepoint: the ones refused for themselves are left out
+   * and handed to setAside before the commit (so they are kept whenever the position moves
+   * past them). Returns how many were written. A failure of the database as a whole, or of
+   * setAside, throws and writes nothing.
+   */
+  commitEach(
+    batch: TrackingWrite[],
+    journal: JournalMove,
+    setAside: (refused: Refusal[]) => void,
+  ): Promise<number>;
+  /**
+   * This node's position. A node with none yet takes over the one a release before node ids
+   * left (node ''), so an upgraded single server goes on where it was.
+   */
+  journalPosition(node: string): Promise<JournalPosition | null>;
+}
+
+// The messenger's records.
+
+export interface VisitorIdentity {
+  personId: number;
+  identifiedBy: IdentifiedBy;
+  /** The click that identified them (email-click identities). */
+  recipientId: number | null;
+  linkId: number | null;
+}
+
+export interface VisitorRecord {
+  id: number;
+  secretHash: Buffer;
+  identity: VisitorIdentity | null;
+}
+
+/**
+ * What a visitor may see: the conversations started in their browser (their visitor
+ * session), and, only when verified, the verified conversations of that person. An
+ * email-click identity never widens it: a forwarded email must not show anyone's history.
+ */
+export interface VisitorScope {
+  visitorId: number;
+  verifiedPersonId: number | null;
+}
+
+export interface StoredConversation extends Conversation {
+  visitorId: number;
+}
+
+/** A conversation without its messages: what checking and notifying need, at the same cost however long it is. */
+export type ConversationHead = Omit<StoredConversation, 'messages'>;
+
+export interface NewVisit {
+  visitorId: number;
+  personId: number;
+  url: string;
+  referrer: string | null;
+  recipientId: number | null;
+  linkId: number | null;
+  at: number;
+}
+
+/** A TeamEvent before the log gives it its id. */
+export type NewTeamEvent = WithoutId<TeamEvent>;
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;

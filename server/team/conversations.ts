@@ -4,7 +4,7 @@ import type { Conversation } from '../../api/types.ts';
 import type { AppContext } from '../context.ts';
 import { idParam, jsonBody, limitQuery, notFound } from '../http/json-body.ts';
 import { messageAdded } from '../messenger/conversations.ts';
-import type { StoredConversation } from '../messenger/store.ts';
+import type { StoredConversation } from '../store/store.ts';
 
 const toTeam = ({ visitorId, ...c }: StoredConversation): Conversation => c;
 

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { DatabaseConfig } from '../config/config.ts';
 import type { IngestStatus, JournalIngester } from './ingest.ts';
 import type { ClickJournal } from './journal.ts';
 import type { WriterReply, WriterRequest } from './write-worker.ts';
@@ -28,6 +29,8 @@ export class IngestLoop {
   private closed = false;
   private error: string | null = null;
   private last: IngestStatus;
+  /** The step under way: steps never overlap (a timer's and a sync's), each starts after the last. */
+  private running: Promise<void> = Promise.resolve();
 
   constructor(
     readonly ingester: JournalIngester,
@@ -42,12 +45,18 @@ export class IngestLoop {
     return this.ingester.status(this.error);
   }
 
-  /** Ingests now; throws what the database threw, with a retry already arranged. */
-  run(): void {
+  /** Ingests now; rejects with what the database threw, with a retry already arranged. */
+  run(): Promise<void> {
+    const step = this.running.then(() => this.step());
+    this.running = step.catch(() => {});
+    return step;
+  }
+
+  private async step(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     try {
-      this.ingester.step();
+      await this.ingester.step();
       this.failures = 0;
       this.error = null;
       this.schedule(this.pollMs);
@@ -69,7 +78,7 @@ export class IngestLoop {
     const until = Date.now() + timeoutMs;
     for (;;) {
       try {
-        this.run();
+        await this.run();
         this.stop();
         return true;
       } catch {
@@ -91,11 +100,8 @@ export class IngestLoop {
   private schedule(ms: number | null): void {
     if (ms === null || this.closed) return;
     this.timer = setTimeout(() => {
-      try {
-        this.run();
-      } catch {
-        // logged by run(), and tried again later
-      }
+      // logged by run(), and tried again later
+      this.run().catch(() => {});
     }, ms);
     this.timer.unref();
   }
@@ -132,16 +138,13 @@ export class InlineIngest implements IngestRunner {
 
   /** The journal has just appended: write it through. */
   appended(): void {
-    try {
-      this.loop.run();
-    } catch {
-      // kept in the journal, retried
-    }
+    // kept in the journal, retried
+    this.loop.run().catch(() => {});
   }
 
   async sync(): Promise<void> {
     this.journal.flush();
-    this.loop.run();
+    await this.loop.run();
   }
 
   async close(): Promise<void> {
@@ -166,7 +169,8 @@ export class WorkerIngest implements IngestRunner {
   status: IngestStatus = { written: 0, consumed: 0, leftover: 0, setAside: 0, error: null };
 
   constructor(
-    private readonly dbPath: string,
+    private readonly database: DatabaseConfig,
+    private readonly nodeId: string,
     private readonly journal: ClickJournal,
   ) {}
 
@@ -175,7 +179,7 @@ export class WorkerIngest implements IngestRunner {
     const before = this.status;
     const worker = new Worker(BOOT, {
       eval: true,
-      workerData: { dbPath: this.dbPath, dir: this.journal.dir, firstSegment: this.journal.firstSegment },
+      workerData: { database: this.database, nodeId: this.nodeId, dir: this.journal.dir, firstSegment: this.journal.firstSegment },
     });
     worker.on('message', (reply: WriterReply) => {
       this.restarts = 0;

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync, rmSync } from 'node:fs';
 import { appendWhole, listSegments, rejectedPath, segmentPath } from './journal.ts';
-import { HitRefused, JournalMoved, type JournalPosition, type JournalTarget, type Refusal, type TrackingWrite } from './store.ts';
+import { HitRefused, JournalMoved, type JournalPosition, type JournalTarget, type Refusal, type TrackingWrite } from '../store/store.ts';
 
 /** Read at most this much of a segment per transaction. */
 const CHUNK = 4 * 1024 * 1024;
@@ -62,25 +62,27 @@ export class JournalIngester {
     private readonly dir: string,
     /** The first segment of this run; older ones hold an earlier run's hits. */
     private readonly firstSegment: number,
+    /** This node's name: its position in the shared database is its own. */
+    private readonly node: string,
   ) {}
 
   /**
    * Writes everything the journal holds now. Throws when the database is unavailable: the
    * position has not moved then, and the next step starts from the same place.
    */
-  step(): number {
+  async step(): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = this.stepOnce();
+      const n = await this.stepOnce();
       if (n === null) return total;
       total += n;
     }
   }
 
   /** One transaction's worth; null when there was nothing new. */
-  private stepOnce(): number | null {
+  private async stepOnce(): Promise<number | null> {
     if (this.position === undefined) {
-      this.position = this.target.journalPosition();
+      this.position = await this.target.journalPosition(this.node);
       this.leftover = this.countLeftover(this.position);
     }
     const from = this.position;
@@ -104,15 +106,15 @@ export class JournalIngester {
     }
     if (to.segment === from?.segment && to.offset === from.offset) return null;
 
-    const move = { from, to };
+    const move = { node: this.node, from, to };
     let written: number;
     try {
       try {
-        this.target.commit(writes, move);
+        await this.target.commit(writes, move);
         written = writes.length;
       } catch (err) {
         if (!(err instanceof HitRefused)) throw err;
-        written = this.target.commitEach(writes, move, (refused) => this.putAside(at.segment, stretch, refused));
+        written = await this.target.commitEach(writes, move, (refused) => this.putAside(at.segment, stretch, refused));
       }
     } catch (err) {
       if (err instanceof JournalMoved) this.position = undefined;

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TrackingWrite } from './store.ts';
+import type { TrackingWrite } from '../store/store.ts';
 
 /** A database's click journal: a folder beside the file, of numbered segments of JSON lines. */
 export const journalDir = (dbPath: string): string => `${dbPath}-clicks`;

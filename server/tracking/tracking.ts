@@ -2,10 +2,10 @@ import { LRUCache } from 'lru-cache';
 import type { Health } from '../../api/types.ts';
 import { JournalIngester } from './ingest.ts';
 import { InlineIngest, WorkerIngest, type IngestRunner } from './ingest-runner.ts';
-import { ClickJournal, journalDir } from './journal.ts';
+import type { DatabaseConfig } from '../config/config.ts';
+import { ClickJournal } from './journal.ts';
 import { RecentHits } from './recent-hits.ts';
-import { SqliteTrackingStore } from './sqlite-store.ts';
-import type { LinkTarget, RecipientTarget, TrackingStore, TrackingWrite } from './store.ts';
+import type { LinkTarget, RecipientTarget, Store, TrackingWrite } from '../store/store.ts';
 
 /**
  * Everything the redirect and the pixel share: the store they read, the click journal they
@@ -14,7 +14,6 @@ import type { LinkTarget, RecipientTarget, TrackingStore, TrackingWrite } from '
  * server, or on this thread (`inline`: tests of the app without a server, tools).
  */
 export class Tracking {
-  readonly store: TrackingStore;
   readonly journal: ClickJournal;
   readonly recent = new RecentHits();
   private readonly ingest: IngestRunner;
@@ -23,16 +22,21 @@ export class Tracking {
   private readonly links = new LRUCache<number, LinkTarget>({ max: 100_000 });
   private readonly recipients = new LRUCache<number, RecipientTarget>({ max: 200_000, ttl: 10 * 60_000, noDeleteOnStaleGet: true });
 
-  constructor(dbPath: string, writer: 'worker' | 'inline') {
-    this.store = new SqliteTrackingStore(dbPath);
-    if (writer === 'worker') {
-      this.journal = new ClickJournal(journalDir(dbPath));
-      this.ingest = new WorkerIngest(dbPath, this.journal);
+  /**
+   * `store`: a connection of the redirect's own, that fails at once while the database is
+   * locked (the routes' one waits); inline, the ingester writes through it too.
+   */
+  constructor(
+    readonly store: Store,
+    opts: { database: DatabaseConfig; journalDir: string; nodeId: string; writer: 'worker' | 'inline' },
+  ) {
+    if (opts.writer === 'worker') {
+      this.journal = new ClickJournal(opts.journalDir);
+      this.ingest = new WorkerIngest(opts.database, opts.nodeId, this.journal);
     } else {
-      const store = this.store as SqliteTrackingStore;
       let inline: InlineIngest | null = null;
-      this.journal = new ClickJournal(journalDir(dbPath), {}, () => inline?.appended());
-      inline = new InlineIngest(new JournalIngester(store, this.journal.dir, this.journal.firstSegment), this.journal);
+      this.journal = new ClickJournal(opts.journalDir, {}, () => inline?.appended());
+      inline = new InlineIngest(new JournalIngester(store, this.journal.dir, this.journal.firstSegment, opts.nodeId), this.journal);
       this.ingest = inline;
     }
   }

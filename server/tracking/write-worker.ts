@@ -1,17 +1,18 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { JournalIngester, type IngestStatus } from './ingest.ts';
 import { IngestLoop, POLL_MS } from './ingest-runner.ts';
-import { SqliteTrackingStore } from './sqlite-store.ts';
+import type { DatabaseConfig } from '../config/config.ts';
+import { openStore } from '../store/open.ts';
 
 /** The click writer's own thread: folds the journal into SQLite, whose commits and checkpoints never stall the redirect. */
 export type WriterRequest = { id: number; op: 'sync' | 'close' };
 /** status: this writer's counts so far, and its state; error: why the request failed. */
 export type WriterReply = { id?: number; status: IngestStatus; error?: string };
 
-const { dbPath, dir, firstSegment } = workerData as { dbPath: string; dir: string; firstSegment: number };
+const { database, nodeId, dir, firstSegment } = workerData as { database: DatabaseConfig; nodeId: string; dir: string; firstSegment: number };
 // The app's own writes (messages, conversations) hold the lock for moments: wait those out here.
-const store = new SqliteTrackingStore(dbPath, { busyTimeoutMs: 1_000 });
-const ingester = new JournalIngester(store, dir, firstSegment);
+const store = openStore(database, { busyTimeoutMs: 1_000 });
+const ingester = new JournalIngester(store, dir, firstSegment, nodeId);
 const post = (reply: Omit<WriterReply, 'status'>) => parentPort!.postMessage({ ...reply, status: loop.status() } satisfies WriterReply);
 const loop = new IngestLoop(ingester, POLL_MS, () => post({}));
 
@@ -23,7 +24,7 @@ parentPort!.on('message', async (req: WriterRequest) => {
     return;
   }
   try {
-    loop.run();
+    await loop.run();
     post({ id: req.id });
   } catch (err) {
     post({ id: req.id, error: (err as Error).message });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Health } from '../../api/types.ts';
 import { ClickJournal, journalDir, listSegments, rejectedPath, segmentPath } from '../../server/tracking/journal.ts';
-import type { TrackingWrite } from '../../server/tracking/store.ts';
+import type { TrackingWrite } from '../../server/store/store.ts';
 import { startChildServer, type ChildServer } from '../support/child-server.ts';
 import { removeDir, tempDir, testServer } from '../support/server.ts';
 import { BROWSER_UA, sendMessage } from '../support/tracking.ts';
@@ -293,7 +293,7 @@ describe('a database replaced while the journal stayed', () => {
     // The database is replaced by another (restored from elsewhere): its only recipient is number 3.
     const other = await prepare(['x@shop.test', 'y@shop.test', 'z@shop.test'], tempDir());
     const edit = new Database(other.dbPath);
-    edit.exec(`DELETE FROM recipients WHERE email IN ('x@shop.test', 'y@shop.test'); DELETE FROM click_journal;`);
+    edit.exec(`DELETE FROM recipients WHERE email IN ('x@shop.test', 'y@shop.test'); DELETE FROM click_journals;`);
     edit.close();
     for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) rmSync(f, { force: true });
     copyFileSync(other.dbPath, dbPath);

@@ -2,14 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SqliteStore } from '../../server/store/sqlite.ts';
+import { SqliteStore } from '../../server/store/sqlite/store.ts';
 import { JournalIngester } from '../../server/tracking/ingest.ts';
 import { ClickJournal, journalDir, rejectedPath, segmentPath } from '../../server/tracking/journal.ts';
-import { SqliteTrackingStore } from '../../server/tracking/sqlite-store.ts';
 import { Tracking } from '../../server/tracking/tracking.ts';
-import { JournalMoved, type TrackingWrite } from '../../server/tracking/store.ts';
-import { migrations } from '../../server/store/migrations.ts';
+import { JournalMoved, type TrackingWrite } from '../../server/store/store.ts';
+import { migrations } from '../../server/store/sqlite/migrations.ts';
 import { removeDir, tempDir } from '../support/server.ts';
+
+const NODE = 'node-a';
 
 const dirs: string[] = [];
 const closers: (() => Promise<void> | void)[] = [];
@@ -34,7 +35,7 @@ async function setup() {
   });
   await core.addRecipients(m.id, [{ email: 'a@shop.test' }]);
   const recipient = (await core.findRecipient(m.id, 'a@shop.test'))!;
-  const store = new SqliteTrackingStore(path);
+  const store = new SqliteStore(path, { busyTimeoutMs: 0 });
   closers.push(() => core.close(), () => store.close());
   const click = (at: number): TrackingWrite => ({
     kind: 'click',
@@ -98,22 +99,22 @@ describe('the journal ingester', () => {
   it('writes the journal into the database once, with the counters, and deletes the segments it has finished', async () => {
     const { dir, store, click, stored, counts } = await setup();
     const journal = new ClickJournal(dir, { segmentBytes: 1_000 });
-    const ingester = new JournalIngester(store, dir, journal.firstSegment);
+    const ingester = new JournalIngester(store, dir, journal.firstSegment, NODE);
     for (let i = 0; i < 20; i++) await journal.append(click(i));
-    expect(ingester.step()).toBe(20);
-    expect(ingester.step()).toBe(0);
+    expect(await ingester.step()).toBe(20);
+    expect(await ingester.step()).toBe(0);
     expect(stored()).toEqual([...Array(20).keys()]);
     expect(counts()).toEqual({ total: 20, uniq: 1 });
     expect(ingester.written).toBe(20);
     // Only the segment still being written is left.
-    const at = store.journalPosition()!.segment;
+    const at = (await store.journalPosition(NODE))!.segment;
     expect(at).toBeGreaterThan(journal.firstSegment);
     expect(readdirSync(dir)).toEqual([basename(segmentPath(dir, at))]);
 
     // A new ingester over the same database starts where the last one stopped.
     for (let i = 20; i < 25; i++) await journal.append(click(i));
     journal.close();
-    expect(new JournalIngester(store, dir, journal.firstSegment).step()).toBe(5);
+    expect(await new JournalIngester(store, dir, journal.firstSegment, NODE).step()).toBe(5);
     expect(stored()).toEqual([...Array(25).keys()]);
   });
 
@@ -121,13 +122,13 @@ describe('the journal ingester', () => {
     const { dir, core, store, click, stored } = await setup();
     const journal = new ClickJournal(dir);
     closers.push(() => journal.close());
-    const ingester = new JournalIngester(store, dir, journal.firstSegment);
+    const ingester = new JournalIngester(store, dir, journal.firstSegment, NODE);
     for (let i = 0; i < 5; i++) await journal.append(click(i));
     core.db.exec('BEGIN EXCLUSIVE');
-    expect(() => ingester.step()).toThrow(/locked|busy/i);
+    await expect(ingester.step()).rejects.toThrow(/locked|busy/i);
     core.db.exec('ROLLBACK');
     expect(stored()).toEqual([]);
-    expect(ingester.step()).toBe(5);
+    expect(await ingester.step()).toBe(5);
     expect(stored()).toEqual([0, 1, 2, 3, 4]);
   });
 
@@ -142,8 +143,8 @@ describe('the journal ingester', () => {
     const journal = new ClickJournal(dir);
     closers.push(() => journal.close());
     await journal.append(click(4));
-    const ingester = new JournalIngester(store, dir, journal.firstSegment);
-    expect(ingester.step()).toBe(3);
+    const ingester = new JournalIngester(store, dir, journal.firstSegment, NODE);
+    expect(await ingester.step()).toBe(3);
     expect(stored()).toEqual([1, 2, 4]);
     expect({ recovered: ingester.recovered, written: ingester.written, skipped: ingester.skipped }).toEqual({ recovered: 2, written: 1, skipped: 1 });
   });
@@ -152,15 +153,15 @@ describe('the journal ingester', () => {
     const { dir, store, click, stored, counts } = await setup();
     const journal = new ClickJournal(dir);
     closers.push(() => journal.close());
-    const a = new JournalIngester(store, dir, journal.firstSegment);
-    const b = new JournalIngester(store, dir, journal.firstSegment);
-    a.step();
-    b.step(); // both now know the same position
+    const a = new JournalIngester(store, dir, journal.firstSegment, NODE);
+    const b = new JournalIngester(store, dir, journal.firstSegment, NODE);
+    await a.step();
+    await b.step(); // both now know the same position
     for (let i = 0; i < 3; i++) await journal.append(click(i));
-    expect(a.step()).toBe(3);
+    expect(await a.step()).toBe(3);
     // b read the same lines from a stale position: the database refuses, b looks again and finds nothing new.
-    expect(() => b.step()).toThrow(JournalMoved);
-    expect(b.step()).toBe(0);
+    await expect(b.step()).rejects.toThrow(JournalMoved);
+    expect(await b.step()).toBe(0);
     expect(stored()).toEqual([0, 1, 2]);
     expect(counts()).toEqual({ total: 3, uniq: 1 });
   });
@@ -173,13 +174,13 @@ describe('a hit the database refuses', () => {
     const { dir, store, click, stored, counts } = await setup();
     const journal = new ClickJournal(dir);
     closers.push(() => journal.close());
-    const ingester = new JournalIngester(store, dir, journal.firstSegment);
+    const ingester = new JournalIngester(store, dir, journal.firstSegment, NODE);
     // The database was replaced while the journal stayed: recipient 999 is not in it. And a line no constraint lets in.
     const missing = { ...click(2), recipientId: 999 };
     const unfit = { ...click(3), at: null as unknown as number };
     for (const w of [click(1), missing, unfit, click(4)]) await journal.append(w);
 
-    expect(ingester.step()).toBe(2);
+    expect(await ingester.step()).toBe(2);
     expect(stored()).toEqual([1, 4]);
     expect(counts()).toEqual({ total: 2, uniq: 1 });
     expect(ingester.setAside).toBe(2);
@@ -193,8 +194,8 @@ describe('a hit the database refuses', () => {
 
     // Nothing waits behind them, and nothing is set aside twice.
     await journal.append(click(5));
-    expect(ingester.step()).toBe(1);
-    expect(ingester.step()).toBe(0);
+    expect(await ingester.step()).toBe(1);
+    expect(await ingester.step()).toBe(0);
     expect(stored()).toEqual([1, 4, 5]);
     expect(rejected(dir)).toHaveLength(2);
     expect(ingester.status(null)).toMatchObject({ written: 3, consumed: 5, leftover: 0, setAside: 2 });
@@ -204,14 +205,14 @@ describe('a hit the database refuses', () => {
     const { dir, core, store, click, stored } = await setup();
     const journal = new ClickJournal(dir);
     closers.push(() => journal.close());
-    const ingester = new JournalIngester(store, dir, journal.firstSegment);
+    const ingester = new JournalIngester(store, dir, journal.firstSegment, NODE);
     for (const w of [click(1), { ...click(2), recipientId: 999 }, click(3)]) await journal.append(w);
     core.db.exec('BEGIN EXCLUSIVE');
-    for (let i = 0; i < 3; i++) expect(() => ingester.step()).toThrow(/locked|busy/i);
+    for (let i = 0; i < 3; i++) await expect(ingester.step()).rejects.toThrow(/locked|busy/i);
     expect(ingester.setAside).toBe(0);
     expect(existsSync(rejectedPath(dir))).toBe(false);
     core.db.exec('ROLLBACK');
-    expect(ingester.step()).toBe(2);
+    expect(await ingester.step()).toBe(2);
     expect(stored()).toEqual([1, 3]);
     expect(ingester.setAside).toBe(1);
   });
@@ -232,16 +233,16 @@ describe('a hit the database refuses', () => {
       immutable = false;
     };
     closers.push(writable);
-    const store = new SqliteTrackingStore(path); // opens, read-only
+    const store = new SqliteStore(path, { busyTimeoutMs: 0 }); // opens, read-only
     closers.push(() => store.close());
-    const ingester = new JournalIngester(store, dir, journal.firstSegment);
-    for (let i = 0; i < 3; i++) expect(() => ingester.step()).toThrow(/readonly/i);
+    const ingester = new JournalIngester(store, dir, journal.firstSegment, NODE);
+    for (let i = 0; i < 3; i++) await expect(ingester.step()).rejects.toThrow(/readonly/i);
     expect(ingester.setAside).toBe(0);
     expect(existsSync(rejectedPath(dir))).toBe(false);
 
     writable();
     // The same store: its connection was opened read-only, and it opens a new one.
-    expect(() => ingester.step()).not.toThrow();
+    await expect(ingester.step()).resolves.toBeTypeOf('number');
     const check = new SqliteStore(path);
     closers.push(() => check.close());
     expect((check.db.prepare('SELECT at FROM clicks ORDER BY id').all() as { at: number }[]).map((r) => r.at)).toEqual([1, 3]);
@@ -256,7 +257,7 @@ describe('the queue', () => {
     for (let i = 0; i < 3; i++) await crashed.append(click(i));
     // The process died there; the database is locked as this one starts.
     core.db.exec('BEGIN EXCLUSIVE');
-    const tracking = new Tracking(path, 'inline');
+    const tracking = new Tracking(new SqliteStore(path, { busyTimeoutMs: 0 }), { database: { kind: 'sqlite', path }, journalDir: journalDir(path), nodeId: NODE, writer: 'inline' });
     closers.push(() => tracking.close());
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     closers.push(() => errors.mockRestore());
@@ -275,7 +276,7 @@ describe('the writer thread', () => {
     const { path, core, click, stored } = await setup();
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     closers.push(() => errors.mockRestore());
-    const tracking = new Tracking(path, 'worker');
+    const tracking = new Tracking(new SqliteStore(path, { busyTimeoutMs: 0 }), { database: { kind: 'sqlite', path }, journalDir: journalDir(path), nodeId: NODE, writer: 'worker' });
     closers.push(() => tracking.close());
     // Now the database looks like a newer release's: the writer, starting, refuses it and dies.
     core.db.pragma('user_version = 99');

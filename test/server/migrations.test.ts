@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { migrations } from '../../server/store/migrations.ts';
-import { openDatabase, SqliteStore } from '../../server/store/sqlite.ts';
+import { migrations } from '../../server/store/sqlite/migrations.ts';
+import { openDatabase } from '../../server/store/sqlite/database.ts';
+import { SqliteStore } from '../../server/store/sqlite/store.ts';
 import { removeDir, tempDir } from '../support/server.ts';
 
 const dirs: string[] = [];
@@ -42,5 +43,19 @@ describe('schema migrations', () => {
     db.pragma(`user_version = ${migrations.length + 1}`);
     db.close();
     expect(() => new SqliteStore(path)).toThrow(/newer than this release/);
+  });
+
+  it('hands the one journal position of a release before node ids to the first node that asks', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir, 'v6.db');
+    const old = openDatabase(path, 6);
+    old.prepare('INSERT INTO click_journal (id, segment, offset) VALUES (1, 3, 120)').run();
+    old.close();
+    const store = new SqliteStore(path);
+    expect(await store.journalPosition('first-node')).toEqual({ segment: 3, offset: 120 });
+    expect(await store.journalPosition('first-node')).toEqual({ segment: 3, offset: 120 });
+    expect(await store.journalPosition('another-node')).toBeNull();
+    await store.close();
   });
 });

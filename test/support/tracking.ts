@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { LinkPlacement, MessageCreated } from '../../api/types.ts';
-import type { SqliteStore } from '../../server/store/sqlite.ts';
+import type { SqliteStore } from '../../server/store/sqlite/store.ts';
 import type { TestServer } from './server.ts';
 
 export const BROWSER_UA =

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Conversation, ConversationMessage, ConversationSummary, WidgetConversation } from '../../api/types.ts';
 import { userHash } from '../../server/messenger/identify.ts';
 import { LIMITS } from '../../server/messenger/rate-limit.ts';
-import { SqliteMessengerStore } from '../../server/messenger/sqlite.ts';
-import { openDatabase, SqliteStore } from '../../server/store/sqlite.ts';
+import { openDatabase } from '../../server/store/sqlite/database.ts';
+import { SqliteStore } from '../../server/store/sqlite/store.ts';
 import { identityToken, Keyring } from '../../server/tokens/tokens.ts';
 import { useTestServer, type TestServer } from '../support/server.ts';
 import { allowSite, boot, michelleClicked, SITE, sseReader, widgetCall } from './support.ts';
@@ -431,11 +431,12 @@ describe('migration 5', () => {
     expect(db.prepare('SELECT person_id FROM conversations WHERE id = 6').pluck().get()).toBe(8);
     // The references still hold: a row naming nobody is refused.
     expect(() => db.prepare('INSERT INTO recipients (message_id, person_id, email, added_at) VALUES (1, 99, ?, 1)').run('x@shop.test')).toThrow(/FOREIGN KEY/);
-    const store = new SqliteMessengerStore(db);
+    const store = new SqliteStore(path);
     expect(await store.upsertPerson('LEAD@shop.test', null)).toEqual({ id: 3, name: 'Lena Lead', email: 'lead@shop.test' });
     const a = await store.upsertVerifiedPerson('u-1', { email: 'lead@shop.test', name: null });
     const b = await store.upsertVerifiedPerson('u-2', { email: 'lead@shop.test', name: 'Bea' });
     expect(new Set([3, a.id, b.id]).size).toBe(3);
+    await store.close();
     db.close();
   });
 });

@@ -238,4 +238,15 @@ export const migrations: string[] = [
     SELECT recipient_id, link_id, message_id, 'bot', bot_reason, count(*) FROM clicks
     WHERE bot_reason IS NOT NULL GROUP BY recipient_id, link_id, bot_reason;
   `,
+  // 7: one journal position per node (each server folds its own click journal into the
+  // shared database); the single position of before is node '' until a node takes it over.
+  `
+  CREATE TABLE click_journals (
+    node TEXT PRIMARY KEY,
+    segment INTEGER NOT NULL,
+    offset INTEGER NOT NULL
+  );
+  INSERT INTO click_journals (node, segment, offset) SELECT '', segment, offset FROM click_journal;
+  DROP TABLE click_journal;
+  `,
 ];

@@ -1,0 +1,696 @@
+import Database from 'better-sqlite3';
+import type {
+  Channel,
+  ClickCounts,
+  ClickReasons,
+  ConversationMessage,
+  ConversationSummary,
+  Counts,
+  IdentifiedBy,
+  LinkPlacement,
+  PersonRef,
+  PersonStats,
+  Settings,
+  TeamEvent,
+} from '../../../api/types.ts';
+import {
+  DEFAULT_SETTINGS,
+  HitRefused,
+  JournalMoved,
+  type ConversationHead,
+  type JournalMove as Move,
+  type JournalPosition,
+  type LinkTarget,
+  type MessageRecord,
+  type NewMessage,
+  type NewRecipient,
+  type NewTeamEvent,
+  type NewVisit,
+  type RecipientRecord,
+  type Refusal,
+  type Store,
+  type StoredConversation,
+  type TrackingWrite,
+  type VisitorIdentity,
+  type VisitorRecord,
+  type VisitorScope,
+} from '../store.ts';
+import { applyClicks, refusesTheWrite } from './click-batch.ts';
+import { openDatabase, prepare } from './database.ts';
+import { clickCountsSql, clicksSql, journalSql, opensSql } from './sql/clicks.ts';
+import { linksSql, messagesSql } from './sql/messages.ts';
+import { conversationMessagesSql, conversationsSql, personEventsSql, teamEventsSql, visitorsSql, visitsSql } from './sql/messenger.ts';
+import { peopleSql } from './sql/people.ts';
+import { recipientsSql } from './sql/recipients.ts';
+import { settingsSql } from './sql/settings.ts';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null) => (ms == null ? null : iso(ms));
+const PREVIEW_CHARS = 140;
+const SETTINGS_TTL_MS = 1_000;
+
+/**
+ * A connection that met a read-only file stays read-only after the file is writable again
+ * (SQLite fell back to opening it read-only), and one whose file was replaced keeps writing
+ * to the old one: after these, the next journal commit opens a new connection.
+ */
+const STALE_CONNECTION = /^SQLITE_(READONLY|IOERR|CANTOPEN|NOTADB|CORRUPT)/;
+
+interface MessageRow {
+  id: number;
+  subject: string;
+  html: string;
+  text: string | null;
+  channel: Channel;
+  goal_event: string | null;
+  goal_within_days: number | null;
+  compiled: string;
+  created_at: number;
+}
+
+interface LinkRow {
+  id: number;
+  message_id: number;
+  position: number;
+  part: 'html' | 'text';
+  url: string;
+  text: string;
+  tracked: number;
+  reason: LinkPlacement['reason'] | null;
+  honeypot: number;
+}
+
+interface RecipientRow {
+  id: number;
+  message_id: number;
+  person_id: number;
+  email: string;
+  name: string | null;
+  attributes: string;
+  status: RecipientRecord['status'];
+  sent_at: number | null;
+  error: string | null;
+}
+
+interface VisitorRow {
+  id: number;
+  secret_hash: Buffer;
+  person_id: number | null;
+  identified_by: IdentifiedBy | null;
+  recipient_id: number | null;
+  link_id: number | null;
+}
+
+interface ConversationRow {
+  id: number;
+  visitor_id: number;
+  person_id: number | null;
+  identified_by: IdentifiedBy | null;
+  page_url: string | null;
+  started_at: number;
+  last_message_at: number;
+  last_message: string;
+  p_name: string | null;
+  p_email: string | null;
+}
+
+interface ConversationMessageRow {
+  id: number;
+  conversation_id: number;
+  author: ConversationMessage['author'];
+  body: string;
+  at: number;
+}
+
+function toLink(row: LinkRow): LinkPlacement {
+  const link: LinkPlacement = { id: row.id, url: row.url, position: row.position, text: row.text, tracked: row.tracked === 1, part: row.part };
+  if (row.reason) link.reason = row.reason;
+  return link;
+}
+
+function toRecipient(row: RecipientRow): RecipientRecord {
+  return {
+    id: row.id,
+    messageId: row.message_id,
+    personId: row.person_id,
+    email: row.email,
+    name: row.name,
+    attributes: JSON.parse(row.attributes),
+    status: row.status,
+    sentAt: row.sent_at,
+    error: row.error,
+  };
+}
+
+const toConversationMessage = (r: ConversationMessageRow): ConversationMessage => ({
+  id: r.id,
+  conversationId: r.conversation_id,
+  author: r.author,
+  body: r.body,
+  at: iso(r.at),
+});
+
+function toSummary(r: ConversationRow): ConversationSummary {
+  return {
+    id: r.id,
+    person: r.person_id === null ? null : { id: r.person_id, name: r.p_name, email: r.p_email! },
+    identifiedBy: r.identified_by,
+    startedAt: iso(r.started_at),
+    lastMessageAt: iso(r.last_message_at),
+    lastMessage: r.last_message,
+    pageUrl: r.page_url,
+  };
+}
+
+function statements(db: Database.Database) {
+  return {
+    settings: prepare(db, settingsSql),
+    messages: prepare(db, messagesSql),
+    links: prepare(db, linksSql),
+    people: prepare(db, peopleSql),
+    recipients: prepare(db, recipientsSql),
+    clicks: prepare(db, clicksSql),
+    opens: prepare(db, opensSql),
+    counts: prepare(db, clickCountsSql),
+    journal: prepare(db, journalSql),
+    visitors: prepare(db, visitorsSql),
+    conversations: prepare(db, conversationsSql),
+    conversationMessages: prepare(db, conversationMessagesSql),
+    visits: prepare(db, visitsSql),
+    teamEvents: prepare(db, teamEventsSql),
+    personEvents: prepare(db, personEventsSql),
+  };
+}
+export type Statements = ReturnType<typeof statements>;
+
+
+/**
+ * The store on one SQLite file: the embedded default. Each connection is one instance; the
+ * server has one for its routes and one for the redirect and the click writer's work
+ * (busyTimeoutMs 0 on the event loop, so a locked database fails at once there and the hits
+ * wait in the journal).
+ */
+export class SqliteStore implements Store {
+  db!: Database.Database;
+  private s!: Statements;
+  private tx!: {
+    whole: (batch: TrackingWrite[], journal?: Move) => void;
+    each: (batch: TrackingWrite[], journal: Move, setAside: (refused: Refusal[]) => void) => number;
+  };
+  private stale = false;
+  // Read on every click: kept in memory, read again after SETTINGS_TTL_MS, so a change made by
+  // another process (a worker, a node) shows everywhere within a second.
+  private settings: Settings | null = null;
+  private settingsReadAt = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly opts: { busyTimeoutMs?: number } = {},
+  ) {
+    this.use(openDatabase(path));
+    try {
+      this.s.recipients.releaseClaims.run();
+    } catch (err) {
+      // A read-only or locked file can still serve the redirects (the clicks wait in their
+      // journal): starting matters more than the claims, which the next start that can write gives back.
+      if (!(err instanceof Database.SqliteError && /^SQLITE_(READONLY|BUSY|LOCKED)/.test(err.code))) throw err;
+      const state = err.code.startsWith('SQLITE_READONLY') ? 'read-only' : 'locked';
+      console.error(`[clicktrail] the database is ${state} (${err.message}): redirects go on, clicks wait in the journal, other writes fail`);
+    }
+  }
+
+  private use(db: Database.Database): void {
+    if (this.opts.busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${this.opts.busyTimeoutMs}`);
+    this.db = db;
+    this.s = statements(db);
+    const move = (journal: Move) => {
+      const at = this.position(journal.node);
+      if (at?.segment !== journal.from?.segment || at?.offset !== journal.from?.offset) {
+        throw new JournalMoved(`the click journal of ${journal.node} was at ${JSON.stringify(at)}, not ${JSON.stringify(journal.from)}`);
+      }
+      this.s.journal.move.run(journal.node, journal.to.segment, journal.to.offset);
+    };
+    this.tx = {
+      whole: db.transaction((batch: TrackingWrite[], journal?: Move) => {
+        if (journal) move(journal);
+        try {
+          applyClicks(this.s, batch);
+        } catch (err) {
+          throw refusesTheWrite(err) && !(err instanceof HitRefused) ? new HitRefused((err as Error).message, { cause: err }) : err;
+        }
+      }),
+      each: db.transaction((batch: TrackingWrite[], journal: Move, setAside: (refused: Refusal[]) => void) => {
+        move(journal);
+        const refused: Refusal[] = [];
+        batch.forEach((write, index) => {
+          db.exec('SAVEPOINT hit');
+          try {
+            applyClicks(this.s, [write]);
+          } catch (err) {
+            db.exec('ROLLBACK TO hit');
+            if (!refusesTheWrite(err)) throw err;
+            refused.push({ index, error: (err as Error).message });
+          } finally {
+            db.exec('RELEASE hit');
+          }
+        });
+        if (refused.length > 0) setAside(refused);
+        return batch.length - refused.length;
+      }),
+    };
+  }
+
+  // ---- the click journal's writes (JournalTarget)
+
+  async commit(batch: TrackingWrite[], journal?: Move): Promise<void> {
+    this.writing(() => this.tx.whole(batch, journal));
+  }
+
+  async commitEach(batch: TrackingWrite[], journal: Move, setAside: (refused: Refusal[]) => void): Promise<number> {
+    return this.writing(() => this.tx.each(batch, journal, setAside));
+  }
+
+  async journalPosition(node: string): Promise<JournalPosition | null> {
+    const own = this.position(node);
+    if (own) return own;
+    try {
+      this.writing(() => this.s.journal.adoptLegacy.run({ node }));
+    } catch (err) {
+      // A read-only or locked database: nothing to take over now, the next commit will find out.
+      if (!(err instanceof Database.SqliteError)) throw err;
+    }
+    return this.position(node);
+  }
+
+  private position(node: string): JournalPosition | null {
+    return (this.s.journal.position.get(node) as JournalPosition | undefined) ?? null;
+  }
+
+  private writing<T>(write: () => T): T {
+    if (this.stale) {
+      const db = openDatabase(this.path); // throws while the file cannot be opened: still stale, tried again next time
+      this.db.close();
+      this.use(db);
+      this.stale = false;
+    }
+    try {
+      return write();
+    } catch (err) {
+      if (err instanceof Database.SqliteError && STALE_CONNECTION.test(err.code)) this.stale = true;
+      throw err;
+    }
+  }
+
+  // ---- settings
+
+  async getSettings(): Promise<Settings> {
+    const now = Date.now();
+    if (!this.settings || now - this.settingsReadAt > SETTINGS_TTL_MS) {
+      try {
+        const row = this.s.settings.get.get() as { data: string } | undefined;
+        this.settings = { ...DEFAULT_SETTINGS, ...(row ? JSON.parse(row.data) : {}) };
+        this.settingsReadAt = now;
+      } catch (err) {
+        // The database is unavailable: the settings last read still hold.
+        if (!this.settings) throw err;
+      }
+    }
+    return this.settings!;
+  }
+
+  async updateSettings(patch: Partial<Settings>): Promise<Settings> {
+    const next = { ...(await this.getSettings()), ...patch };
+    this.s.settings.put.run(JSON.stringify(next));
+    this.settings = next;
+    return next;
+  }
+
+  // ---- messages and links
+
+  async createMessage(m: NewMessage): Promise<MessageRecord> {
+    const now = Date.now();
+    const id = this.db.transaction(() => {
+      const { lastInsertRowid } = this.s.messages.insert.run(
+        m.subject,
+        m.html,
+        m.text,
+        m.channel,
+        m.goal?.event ?? null,
+        m.goal?.withinDays ?? null,
+        JSON.stringify(m.compiled),
+        now,
+      );
+      for (const l of m.compiled.links) {
+        this.s.links.insert.run(lastInsertRowid, l.position, l.part, l.url, l.text, l.tracked ? 1 : 0, l.reason ?? null);
+      }
+      // Only a message with tracked links gets a honeypot: with tracking off, nothing is tracked at all.
+      if (m.channel === 'email' && m.compiled.links.some((l) => l.tracked)) this.s.links.insertHoneypot.run(lastInsertRowid);
+      return Number(lastInsertRowid);
+    })();
+    return (await this.getMessage(id))!;
+  }
+
+  private toMessage(row: MessageRow): MessageRecord {
+    const rows = this.s.links.ofMessage.all(row.id) as LinkRow[];
+    return {
+      id: row.id,
+      subject: row.subject,
+      html: row.html,
+      text: row.text,
+      channel: row.channel,
+      goal: row.goal_event ? { event: row.goal_event, withinDays: row.goal_within_days! } : null,
+      compiled: JSON.parse(row.compiled),
+      createdAt: row.created_at,
+      links: rows.filter((l) => l.honeypot === 0).map(toLink),
+      honeypotLinkId: rows.find((l) => l.honeypot === 1)?.id ?? null,
+    };
+  }
+
+  async getMessage(id: number): Promise<MessageRecord | null> {
+    const row = this.s.messages.byId.get(id) as MessageRow | undefined;
+    return row ? this.toMessage(row) : null;
+  }
+
+  async listMessages(limit: number): Promise<MessageRecord[]> {
+    return (this.s.messages.newest.all(limit) as MessageRow[]).map((r) => this.toMessage(r));
+  }
+
+  async getLink(id: number): Promise<LinkTarget | null> {
+    const row = this.s.links.target.get(id) as
+      | { id: number; message_id: number; url: string; tracked: number; honeypot: number; tracked_links: number }
+      | undefined;
+    if (!row) return null;
+    return {
+      id: row.id,
+      messageId: row.message_id,
+      url: row.url,
+      tracked: row.tracked === 1,
+      honeypot: row.honeypot === 1,
+      messageTrackedLinks: row.tracked_links,
+    };
+  }
+
+  async clickOrigin(recipientId: number, linkId: number) {
+    return (this.s.links.clickOrigin.get(linkId, recipientId) as { messageId: number; subject: string; linkUrl: string | null } | undefined) ?? null;
+  }
+
+  // ---- people and recipients
+
+  async getPerson(id: number): Promise<PersonRef | null> {
+    return (this.s.people.byId.get(id) as PersonRef | undefined) ?? null;
+  }
+
+  async upsertPerson(email: string, name: string | null): Promise<PersonRef> {
+    return this.s.people.upsertLead.get(email.trim(), name, Date.now()) as PersonRef;
+  }
+
+  async upsertVerifiedPerson(userId: string, { email, name }: { email: string; name: string | null }): Promise<PersonRef> {
+    return this.s.people.upsertVerified.get(userId, email.trim(), name, Date.now()) as PersonRef;
+  }
+
+  async addRecipients(messageId: number, recipients: NewRecipient[]): Promise<{ added: number; updated: number }> {
+    const now = Date.now();
+    const s = this.s;
+    return this.db.transaction(() => {
+      let added = 0;
+      let updated = 0;
+      for (const r of recipients) {
+        const email = r.email.trim();
+        const name = r.name ?? null;
+        const attributes = JSON.stringify(r.attributes ?? {});
+        const { id: personId } = s.people.upsertLead.get(email, name, now) as { id: number };
+        const row = s.recipients.byMessageAndPerson.get(messageId, personId) as { id: number } | undefined;
+        if (row) {
+          s.recipients.update.run(name, attributes, row.id);
+          updated++;
+        } else {
+          s.recipients.insert.run(messageId, personId, email, name, attributes, now);
+          added++;
+        }
+      }
+      return { added, updated };
+    })();
+  }
+
+  async getRecipient(id: number): Promise<RecipientRecord | null> {
+    const row = this.s.recipients.byId.get(id) as RecipientRow | undefined;
+    return row ? toRecipient(row) : null;
+  }
+
+  async findRecipient(messageId: number, email: string): Promise<RecipientRecord | null> {
+    const row = this.s.recipients.byEmail.get(messageId, email.trim()) as RecipientRow | undefined;
+    return row ? toRecipient(row) : null;
+  }
+
+  async recipientPerson(recipientId: number): Promise<number | null> {
+    return (this.s.recipients.person.get(recipientId) as { person_id: number } | undefined)?.person_id ?? null;
+  }
+
+  async countRecipients(messageId: number): Promise<{ recipients: number; sent: number }> {
+    return this.s.recipients.count.get(messageId) as { recipients: number; sent: number };
+  }
+
+  async claimUnsent(messageId: number): Promise<RecipientRecord[]> {
+    return (this.s.recipients.claimUnsent.all(messageId) as RecipientRow[]).map(toRecipient).sort((a, b) => a.id - b.id);
+  }
+
+  async recordDelivery(recipientId: number, outcome: { ok: true; at: number } | { ok: false; error: string }): Promise<void> {
+    if (outcome.ok) this.s.recipients.sent.run(outcome.at, recipientId);
+    else this.s.recipients.failed.run(outcome.error.slice(0, 500), recipientId);
+  }
+
+  // ---- stats
+
+  private counts(messageId: number): { opens: Counts; clicks: ClickCounts } {
+    const c = this.s.counts.ofMessage.get(messageId) as Record<string, number> | undefined;
+    const counts = (prefix: 'clicks' | 'opens'): Counts => ({
+      total: c?.[`${prefix}_total`] ?? 0,
+      unique: c?.[`${prefix}_unique`] ?? 0,
+      bot: c?.[`${prefix}_bot`] ?? 0,
+    });
+    return { opens: counts('opens'), clicks: { ...counts('clicks'), suspect: c?.clicks_suspect ?? 0 } };
+  }
+
+  async messageStats(messageId: number) {
+    const links = (
+      this.s.counts.linksOfMessage.all(messageId) as {
+        id: number;
+        url: string;
+        position: number;
+        text: string;
+        part: 'html' | 'text';
+        total: number;
+        uniq: number;
+        bot: number;
+        suspect: number;
+      }[]
+    ).map((l) => ({
+      id: l.id,
+      url: l.url,
+      position: l.position,
+      text: l.text,
+      part: l.part,
+      clicks: { total: l.total, unique: l.uniq, bot: l.bot, suspect: l.suspect },
+    }));
+    const reasons: ClickReasons = { bot: {}, suspect: {} };
+    for (const r of this.s.counts.reasonsOfMessage.all(messageId) as { verdict: 'bot' | 'suspect'; reason: string; n: number }[]) {
+      (reasons[r.verdict] as Record<string, number>)[r.reason] = r.n;
+    }
+    const timeline = (this.s.counts.hoursOfMessage.all(messageId) as { hour: number; human: number; bot: number }[])
+      .filter((h) => h.human !== 0 || h.bot !== 0)
+      .map((h) => ({ hour: iso(h.hour), human: h.human, bot: h.bot }));
+    const { n } = this.s.recipients.goalsReached.get(messageId) as { n: number };
+    return { ...this.counts(messageId), reasons, links, timeline, goalCompleted: n };
+  }
+
+  async people(messageId: number): Promise<PersonStats[]> {
+    const reasonsOf = new Map<string, ClickReasons>();
+    for (const r of this.s.counts.reasonsOfPeople.all(messageId) as { recipient_id: number; link_id: number; verdict: 'bot' | 'suspect'; reason: string; n: number }[]) {
+      const key = `${r.recipient_id}:${r.link_id}`;
+      const reasons = reasonsOf.get(key) ?? { bot: {}, suspect: {} };
+      (reasons[r.verdict] as Record<string, number>)[r.reason] = r.n;
+      reasonsOf.set(key, reasons);
+    }
+    const byRecipient = new Map<number, PersonStats['clicks']>();
+    for (const row of this.s.counts.pairsOfMessage.all(messageId) as { recipient_id: number; link_id: number; human: number; bot: number; suspect: number; first_at: number | null; last_at: number | null }[]) {
+      const list = byRecipient.get(row.recipient_id) ?? [];
+      list.push({
+        linkId: row.link_id,
+        count: row.human,
+        suspect: row.suspect,
+        bot: row.bot,
+        reasons: reasonsOf.get(`${row.recipient_id}:${row.link_id}`) ?? { bot: {}, suspect: {} },
+        firstAt: isoOrNull(row.first_at),
+        lastAt: isoOrNull(row.last_at),
+      });
+      byRecipient.set(row.recipient_id, list);
+    }
+    return (this.s.recipients.ofMessage.all(messageId) as { id: number; email: string; name: string | null; sent_at: number | null; opened_at: number | null; goal_at: number | null }[]).map(
+      (r) => ({
+        recipientId: r.id,
+        email: r.email,
+        name: r.name,
+        sentAt: isoOrNull(r.sent_at),
+        openedAt: isoOrNull(r.opened_at),
+        clicks: byRecipient.get(r.id) ?? [],
+        goalAt: isoOrNull(r.goal_at),
+      }),
+    );
+  }
+
+  async headlines(messageIds: number[]) {
+    return new Map(messageIds.map((id) => [id, this.counts(id)]));
+  }
+
+  async clickVerdict(recipientId: number, linkId: number, at: number): Promise<'person' | 'machine' | null> {
+    const row = this.s.clicks.verdict.get(recipientId, linkId, at) as { bot_reason: string | null; suspect_reason: string | null } | undefined;
+    if (!row) return null;
+    return row.bot_reason === null && row.suspect_reason === null ? 'person' : 'machine';
+  }
+
+  // ---- the messenger: visitors, conversations, visits
+
+  async createVisitor(secretHash: Buffer): Promise<VisitorRecord> {
+    const now = Date.now();
+    const { lastInsertRowid } = this.s.visitors.insert.run(secretHash, now, now);
+    return { id: Number(lastInsertRowid), secretHash, identity: null };
+  }
+
+  async getVisitor(id: number): Promise<VisitorRecord | null> {
+    const r = this.s.visitors.byId.get(id) as VisitorRow | undefined;
+    if (!r) return null;
+    const identity: VisitorIdentity | null =
+      r.person_id !== null && r.identified_by
+        ? { personId: r.person_id, identifiedBy: r.identified_by, recipientId: r.recipient_id, linkId: r.link_id }
+        : null;
+    return { id: r.id, secretHash: r.secret_hash, identity };
+  }
+
+  async setVisitorIdentity(id: number, identity: VisitorIdentity | null): Promise<void> {
+    this.s.visitors.identify.run(identity?.personId ?? null, identity?.identifiedBy ?? null, identity?.recipientId ?? null, identity?.linkId ?? null, Date.now(), id);
+  }
+
+  async attachConversations(visitorId: number, identity: VisitorIdentity): Promise<void> {
+    this.s.conversations.attach.run(identity.personId, identity.identifiedBy, visitorId);
+  }
+
+  async startConversation(c: {
+    visitorId: number;
+    identity: VisitorIdentity | null;
+    pageUrl: string | null;
+    body: string;
+    clientId: string;
+    at: number;
+  }): Promise<{ conversation: StoredConversation; created: boolean }> {
+    const existing = this.s.conversationMessages.byClientId.get(c.clientId) as { conversation_id: number } | undefined;
+    if (existing) return { conversation: (await this.getConversation(existing.conversation_id))!, created: false };
+    const id = this.db.transaction(() => {
+      const { lastInsertRowid } = this.s.conversations.insert.run(
+        c.visitorId,
+        c.identity?.personId ?? null,
+        c.identity?.identifiedBy ?? null,
+        c.pageUrl,
+        c.at,
+        c.at,
+        c.body.slice(0, PREVIEW_CHARS),
+      );
+      this.s.conversationMessages.insert.get(lastInsertRowid, 'visitor', c.body, c.clientId, c.at);
+      return Number(lastInsertRowid);
+    })();
+    return { conversation: (await this.getConversation(id))!, created: true };
+  }
+
+  async addMessage(
+    conversationId: number,
+    m: { author: ConversationMessage['author']; body: string; clientId: string | null; at: number },
+  ): Promise<{ message: ConversationMessage; created: boolean }> {
+    if (m.clientId !== null) {
+      const existing = this.s.conversationMessages.byClientId.get(m.clientId) as ConversationMessageRow | undefined;
+      if (existing) return { message: toConversationMessage(existing), created: false };
+    }
+    const row = this.db.transaction(() => {
+      const inserted = this.s.conversationMessages.insert.get(conversationId, m.author, m.body, m.clientId, m.at) as ConversationMessageRow;
+      this.s.conversations.touch.run(m.at, m.body.slice(0, PREVIEW_CHARS), conversationId);
+      return inserted;
+    })();
+    return { message: toConversationMessage(row), created: true };
+  }
+
+  private withMessages(r: ConversationRow): StoredConversation {
+    const messages = (this.s.conversationMessages.ofConversation.all(r.id) as ConversationMessageRow[]).map(toConversationMessage);
+    return { ...toSummary(r), visitorId: r.visitor_id, messages };
+  }
+
+  async getConversation(id: number): Promise<StoredConversation | null> {
+    const r = this.s.conversations.byId.get(id) as ConversationRow | undefined;
+    return r ? this.withMessages(r) : null;
+  }
+
+  async getConversationHead(id: number): Promise<ConversationHead | null> {
+    const r = this.s.conversations.byId.get(id) as ConversationRow | undefined;
+    return r ? { ...toSummary(r), visitorId: r.visitor_id } : null;
+  }
+
+  async listConversations(limit: number): Promise<ConversationSummary[]> {
+    return (this.s.conversations.newest.all(limit) as ConversationRow[]).map(toSummary);
+  }
+
+  async visibleConversations(scope: VisitorScope, limit: number): Promise<StoredConversation[]> {
+    const rows = this.s.conversations.visible.all({ visitor: scope.visitorId, verified: scope.verifiedPersonId, limit }) as ConversationRow[];
+    return rows.map((r) => this.withMessages(r));
+  }
+
+  async visibleMessagesAfter(scope: VisitorScope, after: number, limit: number): Promise<ConversationMessage[]> {
+    const rows = this.s.conversationMessages.visibleAfter.all({ after, visitor: scope.visitorId, verified: scope.verifiedPersonId, limit }) as ConversationMessageRow[];
+    return rows.map(toConversationMessage);
+  }
+
+  async lastMessageId(): Promise<number> {
+    return (this.s.conversationMessages.lastId.get() as { id: number }).id;
+  }
+
+  async recordVisit(v: NewVisit, since: number): Promise<{ recent: boolean }> {
+    return this.db.transaction(() => {
+      const recent = this.s.visits.recent.get(v.personId, v.url, since);
+      this.s.visits.insert.run(v.visitorId, v.personId, v.url, v.referrer, v.recipientId, v.linkId, v.at);
+      return { recent: recent !== undefined };
+    })();
+  }
+
+  // ---- the team's event log, webhooks, goals
+
+  async appendTeamEvent(e: NewTeamEvent): Promise<TeamEvent> {
+    const { type, at, ...data } = e;
+    const { lastInsertRowid } = this.s.teamEvents.insert.run(type, JSON.stringify(data), Date.parse(at));
+    return { id: Number(lastInsertRowid), ...e } as TeamEvent;
+  }
+
+  async teamEventsAfter(after: number, limit: number): Promise<TeamEvent[]> {
+    const rows = this.s.teamEvents.after.all(after, limit) as { id: number; type: TeamEvent['type']; data: string; at: number }[];
+    return rows.map((r) => ({ id: r.id, type: r.type, at: iso(r.at), ...JSON.parse(r.data) }) as TeamEvent);
+  }
+
+  async lastTeamEventId(): Promise<number> {
+    return (this.s.teamEvents.lastId.get() as { id: number }).id;
+  }
+
+  async webhookCursor(): Promise<number | null> {
+    return (this.s.teamEvents.webhookCursor.get() as { delivered_through: number } | undefined)?.delivered_through ?? null;
+  }
+
+  async setWebhookCursor(id: number): Promise<void> {
+    this.s.teamEvents.moveWebhookCursor.run(id);
+  }
+
+  async recordPersonEvent(e: { personId: number; name: string; source: 'api' | 'widget'; at: number }): Promise<{ goalsCompleted: number }> {
+    return this.db.transaction(() => {
+      this.s.personEvents.insert.run(e.personId, e.name, e.source, e.at);
+      const { changes } = this.s.recipients.reachGoal.run({ at: e.at, person: e.personId, name: e.name });
+      return { goalsCompleted: changes };
+    })();
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
