@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startChildServer, type ChildServer } from '../support/child-server.ts';
 import { removeDir, tempDir, testServer } from '../support/server.ts';
-import { BROWSER_UA, db, hit, sendMessage } from '../support/tracking.ts';
+import { BROWSER_UA, db, hit, sendMessage, sentInFreshFolder } from '../support/tracking.ts';
 
 const dirs: string[] = [];
 const children: ChildServer[] = [];
@@ -14,20 +14,11 @@ afterEach(() => {
 
 /** A sent message in a fresh data folder, made by the in-process app, then handed to a child server. */
 async function prepare() {
-  const dir = tempDir();
-  dirs.push(dir);
-  const env = {
-    CLICKTRAIL_DB: join(dir, 'clicktrail.db'),
-    CLICKTRAIL_ADMIN_TOKEN: 'test-admin-token',
-    CLICKTRAIL_SECRET: 'test-secret',
-    CLICKTRAIL_PUBLIC_URL: 'http://links.shop.test',
-  };
-  const s = testServer(env, dir);
-  const sent = await sendMessage(s, '<a href="https://www.shop.test/a">a</a><a href="https://www.shop.test/b">b</a>', [
+  const { dir, env, sent } = await sentInFreshFolder('<a href="https://www.shop.test/a">a</a><a href="https://www.shop.test/b">b</a>', [
     { email: 'a@shop.test' },
     { email: 'b@shop.test' },
   ]);
-  await s.close();
+  dirs.push(dir);
   const links = [...sent.copies.values()].flatMap((c) => c.links);
   return { env, links, dbPath: env.CLICKTRAIL_DB };
 }

@@ -1,11 +1,10 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SILENT_MS } from '../../server/http/connections.ts';
 import { startChildServer, type ChildServer } from '../support/child-server.ts';
-import { removeDir, tempDir, testServer } from '../support/server.ts';
-import { BROWSER_UA, db, sendMessage } from '../support/tracking.ts';
+import { removeDir, testServer } from '../support/server.ts';
+import { BROWSER_UA, db, sentInFreshFolder } from '../support/tracking.ts';
 
 const dirs: string[] = [];
 const children: ChildServer[] = [];
@@ -18,17 +17,8 @@ afterEach(() => {
 
 describe('silent connections', () => {
   it('cannot take the server offline: 2,000 of them against 1,024 open files, and clicks are still answered and recorded', async () => {
-    const dir = tempDir();
+    const { dir, env, sent } = await sentInFreshFolder('<a href="https://www.shop.test/a">a</a>', [{ email: 'a@shop.test' }]);
     dirs.push(dir);
-    const env = {
-      CLICKTRAIL_DB: join(dir, 'clicktrail.db'),
-      CLICKTRAIL_ADMIN_TOKEN: 'test-admin-token',
-      CLICKTRAIL_SECRET: 'test-secret',
-      CLICKTRAIL_PUBLIC_URL: 'http://links.shop.test',
-    };
-    const s = testServer(env, dir);
-    const sent = await sendMessage(s, '<a href="https://www.shop.test/a">a</a>', [{ email: 'a@shop.test' }]);
-    await s.close();
     const link = sent.copies.get('a@shop.test')!.links[0]!;
 
     const server = await startChildServer(env, { openFiles: 1024 });

@@ -1,10 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startChildServer, type ChildServer } from '../support/child-server.ts';
-import { removeDir, tempDir, testServer } from '../support/server.ts';
-import { BROWSER_UA, db, sendMessage } from '../support/tracking.ts';
+import { removeDir, testServer } from '../support/server.ts';
+import { BROWSER_UA, CHILD_ENV, db, sentInFreshFolder } from '../support/tracking.ts';
 import { sseReader } from '../widget/support.ts';
 
 const dirs: string[] = [];
@@ -14,15 +13,11 @@ afterEach(() => {
   dirs.splice(0).forEach(removeDir);
 });
 
-const ENV = { CLICKTRAIL_ADMIN_TOKEN: 'test-admin-token', CLICKTRAIL_SECRET: 'test-secret', CLICKTRAIL_PUBLIC_URL: 'http://links.shop.test' };
+const ENV = CHILD_ENV;
 
 async function prepare(people = 20) {
-  const dir = tempDir();
+  const { dir, env, sent } = await sentInFreshFolder('<a href="https://www.shop.test/a">a</a>', Array.from({ length: people }, (_, i) => ({ email: `p${i}@shop.test` })));
   dirs.push(dir);
-  const env = { ...ENV, CLICKTRAIL_DB: join(dir, 'clicktrail.db') };
-  const s = testServer(env, dir);
-  const sent = await sendMessage(s, '<a href="https://www.shop.test/a">a</a>', Array.from({ length: people }, (_, i) => ({ email: `p${i}@shop.test` })));
-  await s.close();
   return { dir, env, links: [...sent.copies.values()].map((c) => c.links[0]!), messageId: sent.id };
 }
 

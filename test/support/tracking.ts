@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { LinkPlacement, MessageCreated } from '../../api/types.ts';
 import type { SqliteStore } from '../../server/store/sqlite/store.ts';
-import type { TestServer } from './server.ts';
+import { join } from 'node:path';
+import { tempDir, testServer, type TestServer } from './server.ts';
 
 export const BROWSER_UA =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15';
@@ -48,4 +49,20 @@ export function hit(s: TestServer, path: string, init: { method?: string; ua?: s
     // A person's browser always says which languages it reads; scanners often don't.
     headers: { 'user-agent': init.ua ?? BROWSER_UA, 'accept-language': 'en-GB,en;q=0.9', ...init.headers },
   });
+}
+
+/** The environment of a server on the folder sentInFreshFolder made. */
+export const CHILD_ENV = { CLICKTRAIL_ADMIN_TOKEN: 'test-admin-token', CLICKTRAIL_SECRET: 'test-secret', CLICKTRAIL_PUBLIC_URL: 'http://links.shop.test' };
+
+/**
+ * A sent message in a fresh data folder, made by the in-process app and closed again, for a
+ * server started as a child process on the same folder (env). The caller removes `dir`.
+ */
+export async function sentInFreshFolder(html: string, recipients: { email: string }[]) {
+  const dir = tempDir();
+  const env = { ...CHILD_ENV, CLICKTRAIL_DB: join(dir, 'clicktrail.db') };
+  const s = testServer(env, dir);
+  const sent = await sendMessage(s, html, recipients);
+  await s.close();
+  return { dir, env, sent };
 }
