@@ -87,14 +87,17 @@ export class RecentHits {
     if (request.reason === null && verdict.reason === null) r.lastHumanAt = hit.at;
     if (!verdict.reclassify) return verdict;
     // Only when there is a person's click in the span left to take back: a scanner still
-    // hammering after its burst does not make the writer look again each time.
-    if (r.lastHumanAt < verdict.reclassify.from || r.lastHumanAt <= r.takenBackTo) return { ...verdict, reclassify: null };
+    // hammering after its burst does not make the writer look again each time. A honeypot hit
+    // always: the clicks it takes back may be another node's, which this one never saw.
+    const nothingToTakeBack = r.lastHumanAt < verdict.reclassify.from || r.lastHumanAt <= r.takenBackTo;
+    if (verdict.reason !== 'honeypot' && nothingToTakeBack) return { ...verdict, reclassify: null };
     r.takenBackTo = verdict.reclassify.to;
     return verdict;
   }
 
   private verdict(r: Recipient, hit: Hit, trackedLinks: number, request: RequestVerdict): HistoryVerdict {
-    if (hit.honeypot) return { reason: 'honeypot', suspect: null, reclassify: { from: hit.at - HONEYPOT_MS, to: hit.at, reason: 'honeypot' } };
+    // Forward too: another node's clicks of this recipient may be in the database already.
+    if (hit.honeypot) return { reason: 'honeypot', suspect: null, reclassify: { from: hit.at - HONEYPOT_MS, to: hit.at + HONEYPOT_MS, reason: 'honeypot' } };
     if (hit.at - r.honeypotAt <= HONEYPOT_MS) return { reason: 'honeypot', suspect: null, reclassify: null };
 
     let sameLink = 0;

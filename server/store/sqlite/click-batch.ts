@@ -4,6 +4,8 @@ import { HitRefused, type TrackingWrite } from '../store.ts';
 import type { Statements } from './store.ts';
 
 const HOUR = 3_600_000;
+/** The honeypot's and the burst's span (server/tracking/recent-hits.ts). */
+const NEIGHBOUR_MS = 60_000;
 
 interface Delta {
   total: number;
@@ -54,9 +56,12 @@ export function applyClicks(s: Statements, batch: TrackingWrite[]): void {
 
   for (const w of batch) {
     if (w.kind === 'click') {
-      const human = w.botReason === null;
-      const suspect = human ? (w.suspectReason ?? null) : null;
-      s.clicks.insert.run(w.linkId, w.recipientId, w.messageId, w.at, w.botReason, suspect, w.ip, w.userAgent);
+      // The node that answered judged it on its own hits; the database has every node's.
+      const shared = w.botReason === null ? sharedVerdict(s, w) : null;
+      const botReason = shared === 'honeypot' ? 'honeypot' : w.botReason;
+      const human = botReason === null;
+      const suspect = human ? (w.suspectReason ?? (shared === 'burst' ? 'burst' : null)) : null;
+      s.clicks.insert.run(w.linkId, w.recipientId, w.messageId, w.at, botReason, suspect, w.ip, w.userAgent);
       const { human: pairHumans } = s.counts.pair.get({
         recipient: w.recipientId,
         link: w.linkId,
@@ -66,7 +71,7 @@ export function applyClicks(s: Statements, batch: TrackingWrite[]): void {
         suspect: suspect ? 1 : 0,
         humanAt: human ? w.at : null,
       }) as { human: number };
-      if (w.botReason) reason(w, w.linkId, 'bot', w.botReason, 1);
+      if (botReason) reason(w, w.linkId, 'bot', botReason, 1);
       if (suspect) {
         reason(w, w.linkId, 'suspect', suspect, 1);
         bump(links, w.linkId).suspect++;
@@ -145,4 +150,20 @@ export function applyClicks(s: Statements, batch: TrackingWrite[]): void {
 function recipientRow<T>(row: unknown, id: number): T {
   if (row === undefined) throw new HitRefused(`no recipient ${id}`);
   return row as T;
+}
+
+/**
+ * What every node's hits of this recipient say of a click its own node took for a person's:
+ * the honeypot hit within a minute either side of it ('honeypot'), or every link of the mail
+ * within the minute before it ('burst', suspect: the second signal, if any, was the other
+ * node's to see). Needed when a recipient's hits land on several nodes (workers, machines).
+ */
+function sharedVerdict(s: Statements, w: { recipientId: number; messageId: number; linkId: number; at: number }): 'honeypot' | 'burst' | null {
+  const n = s.clicks.neighbours.get({ recipient: w.recipientId, message: w.messageId, link: w.linkId, at: w.at, window: NEIGHBOUR_MS }) as {
+    honeypot: number | null;
+    links: number;
+    tracked: number;
+  };
+  if (n.honeypot) return 'honeypot';
+  return n.tracked >= 3 && n.links + 1 >= Math.min(n.tracked, 4) ? 'burst' : null;
 }
