@@ -54,10 +54,12 @@ export function applyClicks(s: Statements, batch: TrackingWrite[]): void {
     return h;
   };
 
+  // Alone, a node's own judgment saw every hit: the database is asked only when there are others.
+  let severalNodes: boolean | undefined;
   for (const w of batch) {
     if (w.kind === 'click') {
       // The node that answered judged it on its own hits; the database has every node's.
-      const shared = w.botReason === null ? sharedVerdict(s, w) : null;
+      const shared = w.botReason === null && (severalNodes ??= (s.journal.nodes.get() as { n: number }).n > 1) ? sharedVerdict(s, w) : null;
       const botReason = shared === 'honeypot' ? 'honeypot' : w.botReason;
       const human = botReason === null;
       const suspect = human ? (w.suspectReason ?? (shared === 'burst' ? 'burst' : null)) : null;

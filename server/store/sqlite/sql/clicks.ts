@@ -73,6 +73,8 @@ export const journalSql = {
   /** The position a release before node ids left, taken by the first node that has none of its own. */
   adoptLegacy: `UPDATE click_journals SET node = @node WHERE node = ''
                 AND NOT EXISTS (SELECT 1 FROM click_journals WHERE node = @node)`,
+  /** Nodes that have written clicks into this database. */
+  nodes: 'SELECT count(*) AS n FROM click_journals',
   move: `INSERT INTO click_journals (node, segment, offset) VALUES (?, ?, ?)
          ON CONFLICT (node) DO UPDATE SET segment = excluded.segment, offset = excluded.offset`,
 } as const;
