@@ -28,6 +28,12 @@ export const AddRecipientsBody = z.strictObject({
 });
 export type AddRecipientsBody = z.input<typeof AddRecipientsBody>;
 
+/** `POST /api/messages/:id/send`, body optional. allowMissing false: refuse (409) when a recipient lacks a value for a tag of ours with no fallback. */
+export const SendOptionsBody = z.strictObject({
+  allowMissing: z.boolean().optional(),
+});
+export type SendOptionsBody = z.input<typeof SendOptionsBody>;
+
 const Domain = z
   .string()
   .trim()

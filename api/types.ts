@@ -6,6 +6,7 @@
 export type {
   CreateMessageBody,
   AddRecipientsBody,
+  SendOptionsBody,
   SettingsPatch,
 } from './schemas.ts';
 
@@ -15,16 +16,63 @@ export interface ApiError {
   error: string;
 }
 
+/** Why a link is left as the author wrote it. */
+export type UntrackedReason =
+  | 'not-http' // mailto:, tel:, sms:, javascript:, data:, #anchor, other schemes, relative without an absolute <base href>
+  | 'foreign-tag' // the destination holds another template language's tag (a `{{…}}` not ours, `*|…|*`, `%…%`, `[…]`, `<%…%>`, `{{{…}}}`, `{%…%}`, `${…}`): only that language can fill it, so it is not made ours
+  | 'opt-out' // data-clicktrail="off" on the element
+  | 'universal-link' // host is on the universal-link list (or a subdomain of one)
+  | 'tracking-off'; // click tracking was off when the message was created
+
 export interface LinkPlacement {
   id: number;
+  /** Where a click goes: the href with entities decoded, trimmed, resolved against `<base href>`, merge tags in place. */
   url: string;
-  /** 0-based order among the message's links (HTML anchors first, then text-only URLs). */
+  /**
+   * 0-based order among the message's links: the HTML part's clickable elements in source
+   * order (`<a href>`, `<area href>`, VML shapes' and anchors' hrefs inside Outlook's
+   * conditional comments; a VML button and its `<a>` fallback side by side are one), then
+   * URLs only the text part has.
+   */
   position: number;
   text: string;
   tracked: boolean;
   /** Why an untracked link was left alone. */
-  reason?: 'not-http' | 'opt-out' | 'universal-link' | 'tracking-off';
+  reason?: UntrackedReason;
   part: 'html' | 'text';
+}
+
+/**
+ * A tag the author should know about at compose time.
+ * `foreign`: not a tag of ours (`{{this.x}}`, `{{ end }}`, another ESP's syntax in a link),
+ * left exactly as written; a link holding one is untracked (`foreign-tag`).
+ * `attribute`: a bare `{{X}}`, filled from attribute X for recipients who have it and left
+ * as written for those who do not.
+ */
+export interface TagWarning {
+  /** The tag as written, e.g. `{{ subscriber.uuid }}` or `*|UNSUB|*`. */
+  tag: string;
+  /** Where: `subject`, `html line N`, `text line N`, `link P (html line N)` (in link P's destination); comma-separated, at most ten, then `and N more`. */
+  where: string;
+  reason: 'foreign' | 'attribute';
+}
+
+/**
+ * What a send found missing. `missing`: these recipients have no value for a tag of ours
+ * that has no fallback, so it went out empty (a bare `{{X}}`: as written) for them.
+ * `not-an-attribute`: a bare `{{X}}` that no recipient of this send has, so it went out as
+ * written to all of them, taken for another language's tag (write `{{attributes.X}}` to make
+ * it ours whatever the data).
+ */
+export interface SendWarning {
+  tag: string;
+  /** As in TagWarning. */
+  where: string;
+  reason: 'missing' | 'not-an-attribute';
+  /** Their emails, the first 100 of them. */
+  recipients: string[];
+  /** How many recipients it concerns. */
+  count: number;
 }
 
 export interface Goal {
@@ -35,6 +83,8 @@ export interface Goal {
 export interface MessageCreated {
   id: number;
   links: LinkPlacement[];
+  /** Tags left as written or filled only where recipients have them; [] when none. At most 200. */
+  warnings: TagWarning[];
 }
 
 export interface Message {
@@ -46,6 +96,8 @@ export interface Message {
   goal: Goal | null;
   createdAt: string;
   links: LinkPlacement[];
+  /** As in MessageCreated. */
+  warnings: TagWarning[];
 }
 
 export interface Counts {
@@ -85,6 +137,13 @@ export interface SendResult {
   sent: number;
   failed: number;
   failures: { email: string; error: string }[];
+  /** Values missing for the recipients of this send (subject included); [] when every tag had one. */
+  warnings: SendWarning[];
+}
+
+/** `409` from `POST /api/messages/:id/send` with `allowMissing: false`: nobody was mailed. */
+export interface SendRefused extends ApiError {
+  warnings: SendWarning[];
 }
 
 export interface Settings {
@@ -224,6 +283,15 @@ export interface ConversationSummary {
 
 export interface Conversation extends ConversationSummary {
   messages: ConversationMessage[];
+}
+
+/**
+ * `GET /api/notifications/latest`: the id of the newest team event (0 when there is none).
+ * A new client starts from it, so it is told only of what happens next: what
+ * `/api/notifications?after=0` returns is the oldest page, not the newest.
+ */
+export interface LatestNotification {
+  latestId: number;
 }
 
 /**

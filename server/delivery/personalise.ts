@@ -1,7 +1,7 @@
 import type { MessageRecord, RecipientRecord } from '../store/store.ts';
 import { renderHtml, renderText } from '../rewrite/render.ts';
 import { fillMergeTags } from '../rewrite/merge-tags.ts';
-import type { RenderHooks } from '../rewrite/template.ts';
+import type { MergeValues, RenderHooks } from '../rewrite/template.ts';
 import { clickToken, openToken, type Keyring } from '../tokens/tokens.ts';
 
 /** Exactly what one recipient receives: merge tags filled, tracked links signed for them, the open pixel added. */
@@ -10,7 +10,7 @@ export function personalise(
   recipient: RecipientRecord,
   ctx: { keys: Keyring; publicUrl: string; mergeTagHosts: readonly string[] },
 ): { subject: string; html: string; text: string | null } {
-  const values = { email: recipient.email, name: recipient.name, attributes: recipient.attributes };
+  const values = valuesOf(recipient);
   const hooks: RenderHooks = {
     trackedHref: (i) => `${ctx.publicUrl}/c/${clickToken.sign(ctx.keys, recipient.id, message.links[i]!.id)}`,
     footerHtml: message.channel === 'email' ? emailFooter(message, recipient.id, ctx) : '',
@@ -21,6 +21,10 @@ export function personalise(
     html: renderHtml(message.compiled, values, hooks),
     text: renderText(message.compiled, values, hooks),
   };
+}
+
+export function valuesOf(recipient: RecipientRecord): MergeValues {
+  return { email: recipient.email, name: recipient.name, attributes: recipient.attributes };
 }
 
 /**

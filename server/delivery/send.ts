@@ -1,22 +1,41 @@
-import type { SendResult } from '../../api/types.ts';
+import type { SendResult, SendWarning } from '../../api/types.ts';
+import { MissingValues } from '../rewrite/missing.ts';
 import type { MessageRecord, Store } from '../store/store.ts';
 import type { Keyring } from '../tokens/tokens.ts';
 import type { Mailer } from './mailer.ts';
-import { personalise } from './personalise.ts';
+import { personalise, valuesOf } from './personalise.ts';
 
 const PARALLEL = 4;
+
+/** A send with `allowMissing: false` that found values missing: nobody was mailed. */
+export class ValuesMissing extends Error {
+  constructor(readonly warnings: SendWarning[]) {
+    const tags = [...new Set(warnings.map((w) => w.tag))].join(', ');
+    super(`not sent: recipients lack values for ${tags}; add them, or send with allowMissing: true`);
+  }
+}
 
 /**
  * Delivers a message to every recipient not yet sent. Each recipient is claimed first, so
  * a second send (even a concurrent one) never mails anyone twice; one failure is recorded
- * with its reason and the rest go on.
+ * with its reason and the rest go on. The result always says which tags lacked a value for
+ * whom; with allowMissing false, any such lack stops the send before the first mail.
  */
 export async function sendMessage(
   message: MessageRecord,
   deps: { store: Store; mailer: Mailer; keys: Keyring; publicUrl: string; from: string; mergeTagHosts: readonly string[] },
+  opts: { allowMissing: boolean } = { allowMissing: true },
 ): Promise<SendResult> {
   const queue = await deps.store.claimUnsent(message.id);
-  const result: SendResult = { sent: 0, failed: 0, failures: [] };
+  const missing = new MissingValues(message.compiled, message.subject);
+  for (const r of queue) missing.add(r.email, valuesOf(r));
+  const warnings = missing.warnings();
+  if (!opts.allowMissing && warnings.some((w) => w.reason === 'missing')) {
+    // Claimed to look at them, not to send: they are the next send's, untouched.
+    await deps.store.releaseClaims(queue.map((r) => r.id));
+    throw new ValuesMissing(warnings);
+  }
+  const result: SendResult = { sent: 0, failed: 0, failures: [], warnings };
 
   async function worker(): Promise<void> {
     for (let r = queue.shift(); r; r = queue.shift()) {

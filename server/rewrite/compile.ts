@@ -1,11 +1,22 @@
-import { html as p5, parse, type DefaultTreeAdapterTypes as P5 } from 'parse5';
-import { hasMergeTag, splitMergeTags, wholeMergeTag } from './merge-tags.ts';
-import type { CompiledLink, CompiledMessage, CompileOptions, Segment, UntrackedReason } from './template.ts';
+import { LinkifyIt } from 'linkify-it';
+import { html as p5, parse, parseFragment, type DefaultTreeAdapterTypes as P5 } from 'parse5';
+import { foreignSyntax, scanTags, splitMergeTags, wholeMergeTag, type MergeTag } from './merge-tags.ts';
+import type { CompiledLink, CompiledMessage, CompiledTag, CompileOptions, Segment, TagWarning, UntrackedReason } from './template.ts';
 
 const HTTP = /^https?:\/\//i;
-/** A URL in plain text ends at whitespace or `<>"`; trailing punctuation belongs to the sentence. */
-const TEXT_URL = /https?:\/\/[^\s<>"]+/gi;
-const TRAILING_PUNCT = /[.,;:!?)\]'"]+$/;
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+const MAX_WARNINGS = 200;
+const MAX_PLACES = 10;
+
+/**
+ * The text part's URLs, found as linkifiers find them: balanced brackets stay in the URL
+ * (`…/Foo_(bar)`), a closing one the URL did not open and trailing punctuation do not.
+ * Only http(s) with a scheme: a bare `shop.test` in prose is the reader's client's guess, not a link we wrote.
+ */
+const linkify = new LinkifyIt({ fuzzyLink: false, fuzzyEmail: false, fuzzyIP: false, urlAuth: true })
+  .add('ftp:', null)
+  .add('//', null)
+  .add('mailto:', null);
 
 /** A span of the source replaced by slots (zero-width for the footer). */
 interface Cut {
@@ -14,57 +25,118 @@ interface Cut {
   segs: Segment[];
 }
 
-interface Anchor {
-  el: P5.Element;
+/** An element a reader can click: `<a href>`, `<area href>`, or a VML shape with `href`. */
+interface Clickable {
+  /** Where its start tag begins in the source. */
   start: number;
+  /** Where the element ends (its end tag, or where the parser closed it). */
+  end: number;
+  attrs: P5.Element['attrs'];
+  /** The href value's bytes in the source; null for a bare `href`. */
+  span: [number, number] | null;
   text: string;
   alt: string | null;
+  /** Shown by Outlook alone: inside a downlevel-hidden conditional comment (Outlook and old IE render those), or VML anywhere. */
+  outlookOnly: boolean;
 }
 
-export function compileMessage(html: string, text: string | null, opts: CompileOptions): CompiledMessage {
+export function compileMessage(html: string, text: string | null, opts: CompileOptions, subject: string | null = null): CompiledMessage {
   const domains = opts.universalLinkDomains.map((d) => d.trim().toLowerCase().replace(/^\*?\./, '')).filter(Boolean);
-  const { anchors, bodyEnd } = findAnchors(html);
+  const found = findClickables(html);
+  const base = found.base !== null && HTTP.test(found.base) && URL.canParse(found.base) && scanTags(found.base).length === 0 ? found.base : null;
   const links: CompiledLink[] = [];
   const cuts: Cut[] = [];
+  /** Each href value's span and its link, for telling where a tag is written. */
+  const hrefSpans: { start: number; end: number; link: number }[] = [];
+  let prev: { c: Clickable; link: number } | null = null;
 
-  for (const a of anchors) {
-    const index = links.length;
-    const url = (a.el.attrs.find((x) => x.name === 'href')?.value ?? '').trim();
-    const optOut = a.el.attrs.some((x) => x.name === 'data-clicktrail' && x.value.trim().toLowerCase() === 'off');
+  for (const c of found.clickables) {
+    const written = (c.attrs.find((x) => x.name === 'href')?.value ?? '').trim();
+    const url = base ? resolveAgainst(written, base) : written;
+    const optOut = c.attrs.some((x) => x.name === 'data-clicktrail' && x.value.trim().toLowerCase() === 'off');
     const reason = classify(url, optOut, opts, domains);
-    const linkText = collapse(a.text) || collapse(a.alt ?? '');
-    links.push({
-      position: index,
-      url,
-      text: linkText.length > 200 ? linkText.slice(0, 200).trimEnd() : linkText,
-      tracked: !reason,
-      ...(reason && { reason }),
-      part: 'html',
-    });
 
-    const loc = a.el.sourceCodeLocation?.attrs?.href;
-    const span = loc && hrefValueSpan(html, loc.startOffset, loc.endOffset);
-    if (!span) continue;
-    const raw = html.slice(span[0], span[1]);
+    let index: number;
+    const twin = prev && links[prev.link]!;
+    if (prev && twin && twin.url === url && twin.reason === reason && onePlacement(html, prev.c, c)) {
+      // The reader's client shows one of the two, so a click on either is the same placement.
+      index = prev.link;
+      if (!twin.text) twin.text = linkText(c);
+    } else {
+      index = links.length;
+      links.push({ position: index, url, text: linkText(c), tracked: !reason, ...(reason && { reason }), part: 'html' });
+    }
+    prev = { c, link: index };
+
+    if (!c.span) continue;
+    const [start, end] = c.span;
+    hrefSpans.push({ start, end, link: index });
+    const raw = html.slice(start, end);
     if (!reason) {
-      cuts.push({ start: span[0], end: span[1], segs: [{ link: index, raw }] });
-    } else if (hasMergeTag(raw)) {
-      const segs = splitMergeTags(raw).map((p): Segment =>
-        typeof p === 'string' ? p : { hrefMerge: p.name, fallback: p.fallback },
-      );
-      cuts.push({ start: span[0], end: span[1], segs });
+      cuts.push({ start, end, segs: [{ link: index, raw }] });
+    } else {
+      const parts = splitMergeTags(raw);
+      if (parts.some((p) => typeof p !== 'string')) {
+        cuts.push({ start, end, segs: parts.map((p): Segment => (typeof p === 'string' ? p : { hrefMerge: p.name, fallback: p.fallback, ...asWritten(p) })) });
+      }
     }
   }
-  const footerAt = bodyEnd ?? html.length;
+  const footerAt = found.bodyEnd ?? html.length;
   cuts.push({ start: footerAt, end: footerAt, segs: [{ footer: true }] });
 
+  const notes = new Notes();
+  if (subject !== null) for (const o of scanTags(subject)) notes.add(o.raw, o.tag, 'subject', false);
+  noteTags(notes, html, 'html', hrefSpans, found.plainComments);
+  for (const l of links) {
+    // Another ESP's syntax matters only where it stops a link being ours; `{{…}}` is noted above.
+    const other = l.reason === 'foreign-tag' ? foreignSyntax(l.url) : null;
+    if (other && !other.startsWith('{{')) notes.add(other, null, `link ${l.position}`, false);
+  }
+
   const htmlSegs = assemble(html, cuts, (lit, out) => {
-    for (const p of splitMergeTags(lit)) push(out, typeof p === 'string' ? p : { merge: p.name, fallback: p.fallback });
+    for (const p of splitMergeTags(lit)) push(out, typeof p === 'string' ? p : { merge: p.name, fallback: p.fallback, ...asWritten(p) });
   });
-  return { links, html: htmlSegs, text: text === null ? null : compileText(text, links, opts, domains) };
+  const textSegs = text === null ? null : compileText(text, links, opts, domains, notes);
+  return { links, html: htmlSegs, text: textSegs, warnings: notes.warnings(), tags: notes.tags() };
 }
 
-function compileText(text: string, links: CompiledLink[], opts: CompileOptions, domains: string[]): Segment[] {
+function asWritten(t: MergeTag): { asWritten?: string } {
+  return t.bare ? { asWritten: t.raw } : {};
+}
+
+function linkText(c: Clickable): string {
+  const t = collapse(c.text) || collapse(c.alt ?? '');
+  return t.length > 200 ? t.slice(0, 200).trimEnd() : t;
+}
+
+/**
+ * Two clickables that a reader sees as one: a VML button in Outlook's conditional comment
+ * and the `<a>` fallback beside it (before or after, with only markup and blanks between),
+ * or one nested in the other. Two real anchors side by side (an image and its caption) stay
+ * two: every client shows both.
+ */
+function onePlacement(html: string, a: Clickable, b: Clickable): boolean {
+  if (b.start < a.end) return true;
+  if (a.outlookOnly === b.outlookOnly) return false;
+  if (b.start - a.end > 4000) return false;
+  return /^\s*$/.test(html.slice(a.end, b.start).replace(/<[^>]*>/g, ''));
+}
+
+/**
+ * A relative href under `<base href>`, resolved as the reader's client does. Fragment-only
+ * hrefs stay in-page anchors, and our tags stay tags: the URL parser would percent-encode
+ * their braces, so they stand aside as placeholders while it resolves.
+ */
+function resolveAgainst(href: string, base: string): string {
+  if (href === '' || href.startsWith('#') || SCHEME.test(href) || href.startsWith('{{') || foreignSyntax(href) !== null) return href;
+  const parts = splitMergeTags(href);
+  const tags: string[] = [];
+  const masked = parts.map((p) => (typeof p === 'string' ? p : `__ct${tags.push(p.raw) - 1}__`)).join('');
+  if (!URL.canParse(masked, base)) return href;
+  return new URL(masked, base).href.replace(/__ct(\d+)__/g, (_, i: string) => tags[Number(i)]!);
+}
+
+function compileText(text: string, links: CompiledLink[], opts: CompileOptions, domains: string[], notes: Notes): Segment[] {
   // url → link to point at, or null when the URL stays literal (an untracked link already names it).
   const byUrl = new Map<string, number | null>();
   // `{{action_url}}` written in the text part is the same link as `href="{{action_url}}"`.
@@ -79,26 +151,45 @@ function compileText(text: string, links: CompiledLink[], opts: CompileOptions, 
     }
   }
 
+  // Tags may hold blanks (`{{ attributes.id }}`), where a linkifier would end the URL:
+  // letters of the same length stand in for them while it looks.
+  const tagsInText = scanTags(text);
+  let masked = text;
+  if (tagsInText.length) {
+    let s = '';
+    let pos = 0;
+    for (const o of tagsInText) {
+      s += text.slice(pos, o.index) + 'x'.repeat(o.raw.length);
+      pos = o.index + o.raw.length;
+    }
+    masked = s + text.slice(pos);
+  }
+
   const cuts: Cut[] = [];
-  for (const m of text.matchAll(TEXT_URL)) {
-    const url = m[0].replace(TRAILING_PUNCT, '');
-    if (!HTTP.test(url)) continue; // nothing left after the scheme but punctuation
+  const spans: { start: number; end: number; link: number }[] = [];
+  for (const m of linkify.match(masked) ?? []) {
+    const url = text.slice(m.index, m.lastIndex);
     let index = byUrl.get(url);
     if (index === undefined) {
       const reason = classify(url, false, opts, domains);
       index = reason ? null : links.length;
       byUrl.set(url, index);
       links.push({ position: links.length, url, text: '', tracked: !reason, ...(reason && { reason }), part: 'text' });
+      const other = reason === 'foreign-tag' ? foreignSyntax(url) : null;
+      if (other && !other.startsWith('{{')) notes.add(other, null, `link ${links.length - 1}`, false);
     }
-    if (index !== null) cuts.push({ start: m.index, end: m.index + url.length, segs: [{ link: index, raw: url }] });
+    if (index !== null) cuts.push({ start: m.index, end: m.lastIndex, segs: [{ link: index, raw: url }] });
+    const named = index ?? links.findIndex((l) => l.url === url);
+    if (named !== -1) spans.push({ start: m.index, end: m.lastIndex, link: named });
   }
+  noteTags(notes, text, 'text', spans, []);
 
   return assemble(text, cuts, (lit, out) => {
     for (const p of splitMergeTags(lit)) {
       if (typeof p === 'string') push(out, p);
       else {
         const link = byTag.get(tagKey(p));
-        push(out, link === undefined ? { merge: p.name, fallback: p.fallback } : { link, raw: p.raw });
+        push(out, link === undefined ? { merge: p.name, fallback: p.fallback, ...asWritten(p) } : { link, raw: p.raw });
       }
     }
   });
@@ -110,9 +201,15 @@ function tagKey(t: { name: string; fallback: string }): string {
 
 function classify(url: string, optOut: boolean, opts: CompileOptions, domains: string[]): UntrackedReason | undefined {
   const whole = wholeMergeTag(url) !== null;
-  if (!whole && !HTTP.test(url)) return 'not-http';
-  // A fixed URL that does not parse can never become a working tracked link.
-  if (!whole && !hasMergeTag(url) && !URL.canParse(url)) return 'not-http';
+  if (!whole) {
+    // A destination that is another language's tag, or an http(s) URL holding one: once the
+    // link is ours, that language could no longer fill it.
+    const foreign = foreignSyntax(url);
+    if (foreign && (HTTP.test(url) || url.startsWith(foreign))) return 'foreign-tag';
+    if (!HTTP.test(url)) return 'not-http';
+    // A fixed URL that does not parse can never become a working tracked link.
+    if (splitMergeTags(url).every((p) => typeof p === 'string') && !URL.canParse(url)) return 'not-http';
+  }
   if (optOut) return 'opt-out';
   if (!whole && domains.length > 0 && isUniversal(url, domains)) return 'universal-link';
   if (!opts.clickTracking) return 'tracking-off';
@@ -141,39 +238,160 @@ function hrefValueSpan(html: string, start: number, end: number): [number, numbe
   return [i, end];
 }
 
+interface Found {
+  clickables: Clickable[];
+  bodyEnd: number | undefined;
+  /** The first `<base href>`, entities decoded. */
+  base: string | null;
+  /** Comments no client renders: their tags are filled but never reported missing. */
+  plainComments: [number, number][];
+}
+
+const CONDITIONAL_OPEN = /^<!--\[if [^\]>]*\]>/;
+const CONDITIONAL_CLOSE = '<![endif]-->';
+
 /**
- * `<a href>` elements of the HTML namespace in source order, and where `</body>` starts.
+ * Every clickable element in source order, and where `</body>` starts. parse5 leaves the
+ * inside of `<!--[if mso]>…<![endif]-->` a comment, but Outlook renders it as HTML: it is
+ * parsed again as a fragment, its offsets moved back onto the source, so its hrefs are cut
+ * out of the same bytes as any other.
  * The tree builder may clone an anchor (reopening formatting elements); clones that keep the
  * source location are the same anchor and their text is joined, clones without one are skipped.
  */
-function findAnchors(html: string): { anchors: Anchor[]; bodyEnd: number | undefined } {
-  const doc = parse(html, { sourceCodeLocationInfo: true });
-  const byStart = new Map<number, Anchor>();
+function findClickables(html: string): Found {
+  // Mail clients run no scripts, so they render what <noscript> holds: parse it as they do.
+  const doc = parse(html, { sourceCodeLocationInfo: true, scriptingEnabled: false });
+  const byStart = new Map<number, Clickable>();
+  const plainComments: [number, number][] = [];
   let bodyEnd: number | undefined;
+  let base: string | null = null;
 
-  const walk = (node: P5.ParentNode, current: Anchor | null): void => {
+  const walk = (node: P5.ParentNode, current: Clickable | null, offset: number, inComment: boolean): void => {
     for (const child of node.childNodes) {
       if (child.nodeName === '#text') {
         if (current) current.text += (child as P5.TextNode).value;
         continue;
       }
-      if (!('tagName' in child)) continue; // comments (MSO conditionals included), doctype
-      let inside = current;
-      const start = child.sourceCodeLocation?.startTag?.startOffset;
-      if (child.tagName === 'a' && child.namespaceURI === p5.NS.HTML && start !== undefined && child.attrs.some((x) => x.name === 'href')) {
-        inside = byStart.get(start) ?? { el: child, start, text: '', alt: null };
-        byStart.set(start, inside);
-      } else if (child.tagName === 'img' && current && current.alt === null) {
-        current.alt = child.attrs.find((x) => x.name === 'alt')?.value ?? '';
-      } else if (child.tagName === 'body' && child.sourceCodeLocation?.endTag) {
-        bodyEnd = child.sourceCodeLocation.endTag.startOffset;
+      if (child.nodeName === '#comment') {
+        if (!inComment) conditional(child as P5.CommentNode);
+        continue;
       }
-      walk(child, inside);
-      if (child.tagName === 'template') walk((child as P5.Template).content, inside);
+      if (!('tagName' in child)) continue; // doctype
+      let inside = current;
+      const loc = child.sourceCodeLocation;
+      const start = loc?.startTag?.startOffset;
+      const name = child.tagName;
+      const clickable = child.namespaceURI === p5.NS.HTML && (name === 'a' || name === 'area' || name.startsWith('v:'));
+      if (clickable && loc && start !== undefined && child.attrs.some((x) => x.name === 'href')) {
+        const end = offset + (loc.endTag?.endOffset ?? loc.endOffset);
+        const at = loc.attrs?.href;
+        const span = at ? hrefValueSpan(html, offset + at.startOffset, offset + at.endOffset) : null;
+        const known = byStart.get(offset + start);
+        if (known) known.end = Math.max(known.end, end);
+        inside = known ?? {
+          start: offset + start,
+          end,
+          attrs: child.attrs,
+          span,
+          text: '',
+          alt: name === 'area' ? (child.attrs.find((x) => x.name === 'alt')?.value ?? '') : null,
+          outlookOnly: inComment || name.startsWith('v:'),
+        };
+        byStart.set(offset + start, inside);
+      } else if (name === 'img' && current && current.alt === null) {
+        current.alt = child.attrs.find((x) => x.name === 'alt')?.value ?? '';
+      } else if (name === 'base' && base === null && !inComment) {
+        const href = child.attrs.find((x) => x.name === 'href');
+        if (href) base = href.value.trim();
+      } else if (name === 'body' && !inComment && loc?.endTag) {
+        bodyEnd = loc.endTag.startOffset;
+      }
+      walk(child, inside, offset, inComment);
+      if (name === 'template') walk((child as P5.Template).content, inside, offset, inComment);
     }
   };
-  walk(doc, null);
-  return { anchors: [...byStart.values()].sort((x, y) => x.start - y.start), bodyEnd };
+
+  const conditional = (node: P5.CommentNode): void => {
+    const loc = node.sourceCodeLocation;
+    if (!loc) return;
+    const source = html.slice(loc.startOffset, loc.endOffset);
+    const open = CONDITIONAL_OPEN.exec(source);
+    if (!open || !source.endsWith(CONDITIONAL_CLOSE) || open[0].length > source.length - CONDITIONAL_CLOSE.length) {
+      plainComments.push([loc.startOffset, loc.endOffset]);
+      return;
+    }
+    const innerStart = loc.startOffset + open[0].length;
+    const inner = html.slice(innerStart, loc.endOffset - CONDITIONAL_CLOSE.length);
+    // Most of them are ghost-table scaffolding; only ones that can hold a link are parsed.
+    if (!/href/i.test(inner)) return;
+    walk(parseFragment(inner, { sourceCodeLocationInfo: true, scriptingEnabled: false }), null, innerStart, true);
+  };
+
+  walk(doc, null, 0, false);
+  plainComments.sort((x, y) => x[0] - y[0]);
+  return { clickables: [...byStart.values()].sort((x, y) => x.start - y.start), bodyEnd, base, plainComments };
+}
+
+/** Tags the author should hear about, and ours without a fallback, with where they are written. */
+class Notes {
+  private readonly warned = new Map<string, { reason: TagWarning['reason']; places: string[]; count: number }>();
+  private readonly needed = new Map<string, { tag: MergeTag; places: string[]; count: number }>();
+
+  add(raw: string, tag: MergeTag | null, where: string, hidden: boolean): void {
+    if (!tag || tag.bare) {
+      const key = `${tag ? 'a' : 'f'}${raw}`;
+      const w = this.warned.get(key) ?? (this.warned.size < MAX_WARNINGS ? { reason: tag ? 'attribute' : 'foreign', places: [], count: 0 } : null);
+      if (w) {
+        this.warned.set(key, w);
+        place(w, where);
+      }
+    }
+    if (tag && !tag.fallback && !hidden) {
+      const n = this.needed.get(raw) ?? { tag, places: [], count: 0 };
+      this.needed.set(raw, n);
+      place(n, where);
+    }
+  }
+
+  warnings(): TagWarning[] {
+    return [...this.warned].map(([key, w]) => ({ tag: key.slice(1), where: placesText(w), reason: w.reason }));
+  }
+
+  tags(): CompiledTag[] {
+    return [...this.needed].map(([raw, n]) => ({ tag: raw, name: n.tag.name, bare: n.tag.bare, where: placesText(n) }));
+  }
+}
+
+function place(p: { places: string[]; count: number }, where: string): void {
+  if (p.places.at(-1) === where) return; // one line, one mention
+  p.count++;
+  if (p.places.length < MAX_PLACES) p.places.push(where);
+}
+
+function placesText(p: { places: string[]; count: number }): string {
+  return p.places.join(', ') + (p.count > p.places.length ? `, and ${p.count - p.places.length} more` : '');
+}
+
+/** Notes every `{{…}}` of one part, saying which line, and which link when it is in a destination. */
+function noteTags(notes: Notes, src: string, part: 'html' | 'text', spans: { start: number; end: number; link: number }[], hidden: [number, number][]): void {
+  const found = scanTags(src);
+  if (!found.length) return;
+  const sorted = [...spans].sort((a, b) => a.start - b.start);
+  let s = 0;
+  let h = 0;
+  let line = 1;
+  let lineAt = 0;
+  for (const o of found) {
+    for (let i = src.indexOf('\n', lineAt); i !== -1 && i < o.index; i = src.indexOf('\n', i + 1)) {
+      line++;
+      lineAt = i + 1;
+    }
+    while (s < sorted.length && sorted[s]!.end <= o.index) s++;
+    while (h < hidden.length && hidden[h]![1] <= o.index) h++;
+    const inLink = s < sorted.length && sorted[s]!.start <= o.index ? sorted[s]!.link : null;
+    const where = inLink === null ? `${part} line ${line}` : `link ${inLink} (${part} line ${line})`;
+    notes.add(o.raw, o.tag, where, h < hidden.length && hidden[h]![0] <= o.index);
+  }
 }
 
 /** Literal runs between cuts go through `literal`; cuts contribute their slots. */

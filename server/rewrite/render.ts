@@ -1,4 +1,4 @@
-import { escapeHtml, lookup, splitMergeTags, wholeMergeTag, type MergeTag } from './merge-tags.ts';
+import { escapeHtml, foreignSyntax, hasAttribute, lookup, splitMergeTags, wholeMergeTag, type MergeTag } from './merge-tags.ts';
 import type { CompiledMessage, MergeValues, RenderHooks, Segment } from './template.ts';
 
 const HTTP = /^https?:\/\//i;
@@ -28,10 +28,12 @@ function planFor(url: string): UrlPlan {
   const whole = wholeMergeTag(url);
   const parts = whole ? [whole] : splitMergeTags(url);
   const fixed = parts.every((p) => typeof p === 'string');
+  // Another language's tag (a message compiled before they were told apart) goes out as written, never ours.
+  const foreign = !whole && foreignSyntax(url) !== null;
   plan = {
-    parts: fixed ? null : parts,
+    parts: fixed || foreign ? null : parts,
     whole: whole !== null,
-    fixed: fixed ? toDestination(url) : null,
+    fixed: fixed && !foreign ? toDestination(url) : null,
     origin: !fixed && typeof parts[0] === 'string' ? originOf(parts[0]) : null,
   };
   if (plans.size >= MAX_PLANS) plans.clear();
@@ -59,11 +61,13 @@ function allowed(plan: UrlPlan, dest: string, hosts: readonly string[]): boolean
   return hosts.some((h) => host === h || host.endsWith(`.${h}`));
 }
 
-function fill(plan: UrlPlan, parts: (string | MergeTag)[], values: MergeValues): string {
+/** The URL for this recipient; null when a bare tag in it is not theirs, so the link is not ours for them. */
+function fill(plan: UrlPlan, parts: (string | MergeTag)[], values: MergeValues): string | null {
   let s = '';
   for (const p of parts) {
     if (typeof p === 'string') s += p;
     else {
+      if (p.bare && !hasAttribute(p.name, values)) return null;
       const v = lookup(p.name, values) || p.fallback;
       s += plan.whole ? v.trim() : encodeComponent(v);
     }
@@ -81,7 +85,9 @@ function encodeComponent(v: string): string {
 
 function toDestination(s: string): string | null {
   if (!HTTP.test(s) || !URL.canParse(s)) return null;
-  // Spaces, control characters and non-ASCII would not survive a Location header; the URL serialiser escapes them.
+  // A Location is ASCII (RFC 9110: a URI reference): spaces, control characters and non-ASCII
+  // go out as the URL serialiser writes them, percent-encoded UTF-8 and punycode, which is
+  // exactly what a browser requests for the link as written. ASCII stays byte for byte.
   return /[^\x21-\x7e]/.test(s) ? new URL(s).href : s;
 }
 
@@ -93,7 +99,8 @@ function toDestination(s: string): string | null {
 export function resolveDestination(url: string, values: MergeValues, mergeTagHosts: readonly string[] = []): string | null {
   const plan = planFor(url);
   if (!plan.parts) return plan.fixed;
-  const dest = toDestination(fill(plan, plan.parts, values));
+  const filled = fill(plan, plan.parts, values);
+  const dest = filled === null ? null : toDestination(filled);
   return dest !== null && allowed(plan, dest, mergeTagHosts) ? dest : null;
 }
 
@@ -117,15 +124,16 @@ function render(
   for (const seg of segs) {
     if (typeof seg === 'string') out += seg;
     else if ('link' in seg) out += renderLink(seg.link, seg.raw, msg.links[seg.link]!.url, values, hooks, esc);
-    else if ('merge' in seg) out += mergeValue(seg.merge, seg.fallback, values, esc);
-    else if ('hrefMerge' in seg) out += mergeValue(seg.hrefMerge, seg.fallback, values, esc);
+    else if ('merge' in seg) out += mergeValue(seg.merge, seg.fallback, seg.asWritten, values, esc);
+    else if ('hrefMerge' in seg) out += mergeValue(seg.hrefMerge, seg.fallback, seg.asWritten, values, esc);
     else out += hooks.footerHtml;
   }
   return out;
 }
 
 // The fallback is written by the author in the template's own syntax, so it goes out as written.
-function mergeValue(name: string, fallback: string, values: MergeValues, esc: (s: string) => string): string {
+function mergeValue(name: string, fallback: string, asWritten: string | undefined, values: MergeValues, esc: (s: string) => string): string {
+  if (asWritten !== undefined && !hasAttribute(name, values)) return asWritten;
   const v = lookup(name, values);
   return v === '' ? fallback : esc(v);
 }
@@ -141,6 +149,7 @@ function renderLink(
   const plan = planFor(url);
   if (!plan.parts) return plan.fixed === null ? raw : esc(hooks.trackedHref(index, plan.fixed));
   const filled = fill(plan, plan.parts, values);
+  if (filled === null) return raw;
   const dest = toDestination(filled);
   if (dest !== null) {
     // Recipient data that would take the link to another site: no link at all, neither tracked nor direct.

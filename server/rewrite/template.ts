@@ -3,19 +3,20 @@
  * slots, so rendering a recipient is a join, never a re-parse.
  */
 
-/** Why a link is left as the author wrote it. */
-export type UntrackedReason =
-  | 'not-http' // mailto:, tel:, sms:, javascript:, data:, relative, #anchor, other schemes
-  | 'opt-out' // data-clicktrail="off" on the anchor
-  | 'universal-link' // host is on the universal-link list (or a subdomain of one)
-  | 'tracking-off'; // click tracking was off when the message was created
+import type { TagWarning, UntrackedReason } from '../../api/types.ts';
+
+export type { TagWarning, UntrackedReason };
 
 export interface CompiledLink {
-  /** 0-based order of the anchor among all `<a href>` of the HTML part, in document order. */
+  /**
+   * 0-based order among the HTML part's clickable elements in source order (`<a href>`,
+   * `<area href>`, and inside downlevel-hidden conditional comments also VML shapes' `href`),
+   * then the text part's own URLs. A VML button and its `<a>` fallback side by side are one.
+   */
   position: number;
-  /** The href as the author meant it: entities decoded, merge tags left in place. */
+  /** The href as the author meant it: entities decoded, trimmed, resolved against `<base href>`, merge tags left in place. */
   url: string;
-  /** The anchor's visible text, whitespace collapsed, trimmed (max 200 chars); alt text of an image inside when there is no text. */
+  /** The element's visible text, whitespace collapsed, trimmed (max 200 chars); else the alt text of an image inside, or an `<area>`'s own alt. */
   text: string;
   tracked: boolean;
   reason?: UntrackedReason;
@@ -26,9 +27,9 @@ export interface CompiledLink {
 /** A piece of a compiled template: literal text, or a slot filled per recipient. */
 export type Segment =
   | string
-  | { merge: string; fallback: string } // {{name}} / {{ name | fallback }} outside an href; the value is HTML-escaped on render, the fallback (template source) written as is
+  | { merge: string; fallback: string; asWritten?: string } // a tag of ours outside an href; the value is HTML-escaped on render, the fallback (template source) written as is; asWritten: a bare {{X}}, written so for a recipient without attribute X
   | { link: number; raw: string } // a tracked href's value; `link` indexes CompiledMessage.links; raw is the source bytes of the value
-  | { hrefMerge: string; fallback: string } // a merge tag inside an untracked href value; HTML-escaped on render
+  | { hrefMerge: string; fallback: string; asWritten?: string } // a tag of ours inside an untracked href value; as merge
   | { footer: true }; // where the open pixel (and honeypot link) go: before </body>, else at the end
 
 export interface CompiledMessage {
@@ -36,6 +37,19 @@ export interface CompiledMessage {
   html: Segment[];
   /** The plain-text part, when there is one. Same segment kinds; `link` slots point into `links`. */
   text: Segment[] | null;
+  /** What the author should know at compose time: tags left as written, bare tags filled only where a recipient has them. Absent in messages compiled before warnings existed. */
+  warnings?: TagWarning[];
+  /** The tags of ours without a fallback, so a send can say who lacks a value without rendering. Absent in older messages. */
+  tags?: CompiledTag[];
+}
+
+/** A tag of ours without a fallback, and where it is written. */
+export interface CompiledTag {
+  tag: string;
+  name: string;
+  bare: boolean;
+  /** As TagWarning.where. */
+  where: string;
 }
 
 export interface CompileOptions {

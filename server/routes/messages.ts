@@ -1,9 +1,9 @@
-import { Hono } from 'hono';
-import type { Message, MessageCreated, MessageSummary } from '../../api/types.ts';
-import { AddRecipientsBody, CreateMessageBody } from '../../api/schemas.ts';
+import { Hono, type Context } from 'hono';
+import type { Message, MessageCreated, MessageSummary, SendRefused } from '../../api/types.ts';
+import { AddRecipientsBody, CreateMessageBody, SendOptionsBody } from '../../api/schemas.ts';
 import type { AppContext } from '../context.ts';
 import { personalise } from '../delivery/personalise.ts';
-import { sendMessage } from '../delivery/send.ts';
+import { sendMessage, ValuesMissing } from '../delivery/send.ts';
 import { badRequest, idParam, jsonBody, limitQuery, notFound } from '../http/json-body.ts';
 import { compileMessage } from '../rewrite/compile.ts';
 import type { MessageRecord } from '../store/store.ts';
@@ -18,7 +18,16 @@ function toMessage(m: MessageRecord): Message {
     goal: m.goal,
     createdAt: new Date(m.createdAt).toISOString(),
     links: m.links,
+    warnings: m.compiled.warnings ?? [],
   };
+}
+
+/** `?allowMissing=false` or a body `{"allowMissing": false}`; neither: true (send, and say what was missing). */
+async function allowMissingOf(c: Context): Promise<boolean> {
+  const query = c.req.query('allowMissing');
+  if (query !== undefined && query !== 'true' && query !== 'false') throw badRequest('allowMissing must be true or false');
+  const body = (await c.req.text()).trim() ? await jsonBody(c, SendOptionsBody) : {};
+  return body.allowMissing ?? query !== 'false';
 }
 
 export function messageRoutes(ctx: AppContext): Hono {
@@ -34,10 +43,12 @@ export function messageRoutes(ctx: AppContext): Hono {
   app.post('/', async (c) => {
     const body = await jsonBody(c, CreateMessageBody);
     const settings = await store.getSettings();
-    const compiled = compileMessage(body.html, body.text ?? null, {
-      clickTracking: settings.clickTracking,
-      universalLinkDomains: settings.universalLinkDomains,
-    });
+    const compiled = compileMessage(
+      body.html,
+      body.text ?? null,
+      { clickTracking: settings.clickTracking, universalLinkDomains: settings.universalLinkDomains },
+      body.subject,
+    );
     const message = await store.createMessage({
       subject: body.subject,
       html: body.html,
@@ -46,7 +57,7 @@ export function messageRoutes(ctx: AppContext): Hono {
       goal: body.goal ?? null,
       compiled,
     });
-    return c.json({ id: message.id, links: message.links } satisfies MessageCreated, 201);
+    return c.json({ id: message.id, links: message.links, warnings: compiled.warnings ?? [] } satisfies MessageCreated, 201);
   });
 
   app.get('/', async (c) => {
@@ -79,14 +90,14 @@ export function messageRoutes(ctx: AppContext): Hono {
 
   app.post('/:id/send', async (c) => {
     const message = await messageOr404(idParam(c));
-    return c.json(
-      await sendMessage(message, {
-        ...ctx,
-        publicUrl: ctx.config.publicUrl,
-        from: ctx.config.from,
-        mergeTagHosts: (await store.getSettings()).mergeTagHosts,
-      }),
-    );
+    const allowMissing = await allowMissingOf(c);
+    const deps = { ...ctx, publicUrl: ctx.config.publicUrl, from: ctx.config.from, mergeTagHosts: (await store.getSettings()).mergeTagHosts };
+    try {
+      return c.json(await sendMessage(message, deps, { allowMissing }));
+    } catch (err) {
+      if (!(err instanceof ValuesMissing)) throw err;
+      return c.json({ error: err.message, warnings: err.warnings } satisfies SendRefused, 409);
+    }
   });
 
   app.get('/:id/preview', async (c) => {

@@ -86,6 +86,8 @@ export interface Store extends JournalTarget {
 
   /** Marks the message's unsent recipients as being sent and returns them; a concurrent call gets none of them. */
   claimUnsent(messageId: number): Promise<RecipientRecord[]>;
+  /** Claimed recipients that were not sent after all (the send was refused): unsent again, as if never claimed. */
+  releaseClaims(recipientIds: number[]): Promise<void>;
   recordDelivery(recipientId: number, outcome: { ok: true; at: number } | { ok: false; error: string }): Promise<void>;
 
   // Clicks and opens: what the redirect and the stats read (the journal's ingester writes them, JournalTarget).

@@ -1,91 +1,54 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'parse5';
 import { describe, expect, it } from 'vitest';
-import type { LinkPlacement, MessageCreated } from '../../api/types.ts';
+import type { LinkPlacement, MessageCreated, SendResult } from '../../api/types.ts';
 import { clickToken, openToken } from '../../server/tokens/tokens.ts';
-import { fixtureTemplates, trackedUrls, useTestServer, type TestServer } from '../support/server.ts';
+import { FIXTURES, fixtureTemplates, useTestServer, type TestServer } from '../support/server.ts';
+import { hit } from '../support/tracking.ts';
+import { clickablesOf, fillOurs, fixtureRecipient, foreignIn, OTHER_SENDERS_BARE, resolvedFilled } from './email-oracle.ts';
 
 let s: TestServer;
 useTestServer((server) => {
   s = server;
 });
 
-interface Anchor {
-  /** The href as a browser reads it (entities decoded, trimmed). */
-  href: string;
-  /** The href's value exactly as written in the source. */
-  raw: string;
+/** A fixture's plain-text part, when it has one (`x.txt` beside `x.html`). */
+function textPart(file: string): string | null {
+  const path = join(FIXTURES, file.replace(/\.html$/, '.txt'));
+  return existsSync(path) ? readFileSync(path, 'utf8') : null;
 }
 
-/** Every <a href> of a document, read with parse5's plain tree (independently of the rewriter). */
-function anchorsOf(html: string): Anchor[] {
-  const anchors: Anchor[] = [];
-  const walk = (node: any) => {
-    if (node.tagName === 'a') {
-      const href = node.attrs.find((a: any) => a.name === 'href');
-      if (href) {
-        const loc = node.sourceCodeLocation.attrs.href;
-        const written = /^[^=]*=\s*(?:"([^"]*)"|'([^']*)'|(.*))$/s.exec(html.slice(loc.startOffset, loc.endOffset));
-        anchors.push({ href: href.value.trim(), raw: written ? (written[1] ?? written[2] ?? written[3]!) : '' });
-      }
-    }
-    for (const child of node.childNodes ?? []) walk(child);
-    if (node.content) walk(node.content);
-  };
-  walk(parse(html, { sourceCodeLocationInfo: true }));
-  return anchors;
+/** Tracked-link paths (`/c/…`) in a rendered part, in order, with where each one stands. */
+function trackedIn(body: string): { path: string; index: number; url: string }[] {
+  return [...body.matchAll(/http:\/\/links\.shop\.test(\/c\/[A-Za-z0-9_-]+)/g)].map((m) => ({ path: m[1]!, index: m.index, url: m[0] }));
 }
 
-const MERGE_TAG = /\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g;
-
-/** Attributes for every merge tag a template uses: URL-looking names get URLs, the rest plain words. */
-function attributesFor(html: string): Record<string, string> {
-  const attrs: Record<string, string> = {};
-  for (const [, tag] of html.matchAll(MERGE_TAG)) {
-    // `{{attributes.X}}` and `{{X}}` both name the attribute X.
-    const name = tag!.replace(/^attributes\./, '');
-    attrs[name] = name.endsWith('_url') ? `https://app.example.com/${name}` : `value${name.length}`;
-  }
-  return attrs;
-}
-
-function fill(html: string, email: string, name: string, attrs: Record<string, string>): string {
-  const [first, ...rest] = name.split(' ');
-  return html.replace(MERGE_TAG, (_, tag: string) =>
-    tag === 'email'
-      ? email
-      : tag === 'name'
-        ? name
-        : tag === 'first_name'
-          ? first!
-          : tag === 'last_name'
-            ? rest.join(' ')
-            : (attrs[tag.replace(/^attributes\./, '')] ?? ''),
-  );
-}
-
-describe('every fixture template: create, preview, send', () => {
+describe('every fixture template: create, preview, send, click', () => {
   for (const [file, html] of fixtureTemplates()) {
     it(file, async () => {
-      const created = await s.api('POST', '/api/messages', { subject: `Fixture ${file}`, html });
+      const text = textPart(file);
+      const created = await s.api('POST', '/api/messages', { subject: `Fixture ${file} for {{first_name}}`, html, ...(text !== null && { text }) });
       expect(created.status).toBe(201);
-      const { id, links } = (await created.json()) as MessageCreated;
+      const { id, links, warnings } = (await created.json()) as MessageCreated;
+      expect(Array.isArray(warnings)).toBe(true);
 
-      // The placements are the original's anchors, in order; exactly the http(s) and merge-tag ones tracked.
-      const anchors = anchorsOf(html);
-      const hrefs = anchors.map((a) => a.href);
-      expect(links.map((l) => l.url)).toEqual(hrefs);
-      expect(links.map((l) => l.position)).toEqual(hrefs.map((_, i) => i));
+      // Every element a reader can click (anchors, areas, VML shapes and anchors in Outlook's
+      // comments) is listed; the ones that may be ours are tracked; each untracked one says why.
+      const recipient = fixtureRecipient(html + (text ?? ''));
+      const { clickables, base } = clickablesOf(html);
+      const urls = new Set(links.filter((l) => l.part === 'html').map((l) => fillOurs(l.url, recipient)));
+      expect(urls).toEqual(new Set(clickables.map((c) => resolvedFilled(c.href, base, recipient))));
       for (const link of links) {
-        expect(link.tracked).toBe(/^https?:\/\//i.test(link.url) || /^\{\{[^}]+\}\}$/.test(link.url));
+        expect(link.tracked, link.url).toBe(link.reason === undefined);
+        if (!link.tracked) expect(['not-http', 'foreign-tag'], link.url).toContain(link.reason);
+        if (link.reason === 'foreign-tag') expect(foreignIn(link.url), link.url).toBe(true);
       }
       expect(links.some((l) => l.tracked)).toBe(true);
 
-      const attributes = attributesFor(html);
       const email = 'michelle@shop.test';
       const name = 'Michelle Obama';
-      expect((await s.api('POST', `/api/messages/${id}/recipients`, { recipients: [{ email, name, attributes }] })).status).toBe(200);
+      const values = { email, name, attributes: recipient.attributes };
+      expect((await s.api('POST', `/api/messages/${id}/recipients`, { recipients: [{ email, name, attributes: values.attributes }] })).status).toBe(200);
       const preview = await s.api('GET', `/api/messages/${id}/preview?email=${encodeURIComponent(email)}`);
       expect(preview.status).toBe(200);
       expect(preview.headers.get('content-type')).toMatch(/^text\/html/);
@@ -102,26 +65,54 @@ describe('every fixture template: create, preview, send', () => {
       const message = await s.ctx.store.getMessage(id);
       expect(clickToken.verify(s.ctx.keys, footer![1]!)).toMatchObject({ linkId: message!.honeypotLinkId });
       expect(openToken.verify(s.ctx.keys, footer![2]!)).toEqual({ recipientId: expect.any(Number) });
-      let restored = rendered.replace(footer![0], '');
+      const body = rendered.replace(footer![0], '');
 
+      // The tracked hrefs stand exactly where the tracked clickables' hrefs were written, in order:
+      // put each one's written value back and the original comes out, byte for byte.
       const byId = new Map(links.map((l) => [l.id, l]));
-      const tracked = trackedUrls(restored);
-      expect(tracked).toHaveLength(links.filter((l) => l.tracked).length);
-      expect(new Set(tracked).size).toBe(tracked.length);
-      for (const url of tracked) {
-        const token = clickToken.verify(s.ctx.keys, url.split('/c/')[1]!);
+      const found = trackedIn(body);
+      const inMail = new Set<number>();
+      let restored = '';
+      let pos = 0;
+      let k = 0;
+      for (const t of found) {
+        const token = clickToken.verify(s.ctx.keys, t.path.slice(3));
         expect(token).not.toBeNull();
-        const written = anchors[byId.get(token!.linkId)!.position]!.raw;
-        restored = restored.replace(url, () => written);
+        const link = byId.get(token!.linkId)!;
+        expect(link.tracked).toBe(true);
+        inMail.add(link.id);
+        while (k < clickables.length && resolvedFilled(clickables[k]!.href, base, values) !== fillOurs(link.url, values)) k++;
+        expect(k, link.url).toBeLessThan(clickables.length);
+        restored += body.slice(pos, t.index) + clickables[k++]!.raw;
+        pos = t.index + t.url.length;
       }
-      expect(fill(restored, email, name, attributes)).toBe(fill(html, email, name, attributes));
+      restored += body.slice(pos);
+      expect(fillOurs(restored, values)).toBe(fillOurs(html, values));
+      // Every tracked placement is in the mail, unless a bare tag in it is another sender's for this recipient.
+      for (const l of links.filter((x) => x.tracked && x.part === 'html')) {
+        if (!/\{\{[^{}]*\}\}/.test(fillOurs(l.url, values))) expect(inMail.has(l.id), l.url).toBe(true);
+      }
+
+      // Each tracked link, through the real redirect, goes where the author's link went.
+      for (const t of found) {
+        const link = byId.get(clickToken.verify(s.ctx.keys, t.path.slice(3))!.linkId)!;
+        const res = await hit(s, t.path);
+        expect(res.status, link.url).toBe(302);
+        const filled = /^\{\{[^{}]*\}\}$/.test(link.url) ? fillOurs(link.url, values) : fillOurs(link.url, values, encodeURIComponent);
+        // A Location is ASCII: a non-ASCII URL goes as the browser itself would request it.
+        expect(res.headers.get('location'), link.url).toBe(/[^\x21-\x7e]/.test(filled) ? new URL(filled).href : filled);
+      }
 
       // mailto:, tel: and sms: links come through as written (with their merge tags filled).
       const direct = (h: string) => /^(mailto|tel|sms):/.test(h);
-      expect(anchorsOf(rendered).map((a) => a.href).filter(direct)).toEqual(hrefs.filter(direct).map((h) => fill(h, email, name, attributes)));
+      expect(clickablesOf(rendered).clickables.map((c) => c.href).filter(direct)).toEqual(clickables.map((c) => c.href).filter(direct).map((h) => fillOurs(h, values)));
 
       const sent = await s.api('POST', `/api/messages/${id}/send`);
-      expect(await sent.json()).toMatchObject({ sent: 1, failed: 0 });
+      const result = (await sent.json()) as SendResult;
+      expect(result).toMatchObject({ sent: 1, failed: 0 });
+      // The recipient has a value for every tag of ours; the other senders' bare names are reported as theirs.
+      expect(result.warnings.filter((w) => w.reason === 'missing')).toEqual([]);
+      for (const w of result.warnings) expect(OTHER_SENDERS_BARE.has(w.tag.replace(/^\{\{\s*|\s*\}\}$/g, '')), w.tag).toBe(true);
       const eml = readdirSync(s.ctx.config.outbox).filter((f) => f.startsWith(`${id}-`));
       expect(eml).toHaveLength(1);
       expect(readFileSync(join(s.ctx.config.outbox, eml[0]!), 'utf8')).toContain('To: Michelle Obama <michelle@shop.test>');
@@ -229,7 +220,7 @@ describe('messages API', () => {
     const [one, two] = await Promise.all([s.api('POST', `/api/messages/${id}/send`), s.api('POST', `/api/messages/${id}/send`)]);
     const results = [(await one!.json()) as { sent: number }, (await two!.json()) as { sent: number }];
     expect(results[0]!.sent + results[1]!.sent).toBe(2);
-    expect(await (await s.api('POST', `/api/messages/${id}/send`)).json()).toEqual({ sent: 0, failed: 0, failures: [] });
+    expect(await (await s.api('POST', `/api/messages/${id}/send`)).json()).toEqual({ sent: 0, failed: 0, failures: [], warnings: [] });
     await s.api('POST', `/api/messages/${id}/recipients`, { recipients: [{ email: 'c@shop.test' }] });
     expect(await (await s.api('POST', `/api/messages/${id}/send`)).json()).toMatchObject({ sent: 1, failed: 0 });
     expect(readdirSync(s.ctx.config.outbox).sort()).toHaveLength(3);

@@ -454,6 +454,12 @@ export class SqliteStore implements Store {
     return (this.s.recipients.claimUnsent.all(messageId) as RecipientRow[]).map(toRecipient).sort((a, b) => a.id - b.id);
   }
 
+  async releaseClaims(recipientIds: number[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const id of recipientIds) this.s.recipients.release.run(id);
+    })();
+  }
+
   async recordDelivery(recipientId: number, outcome: { ok: true; at: number } | { ok: false; error: string }): Promise<void> {
     if (outcome.ok) this.s.recipients.sent.run(outcome.at, recipientId);
     else this.s.recipients.failed.run(outcome.error.slice(0, 500), recipientId);

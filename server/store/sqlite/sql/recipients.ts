@@ -11,6 +11,7 @@ export const recipientsSql = {
   count: `SELECT count(*) AS recipients, count(*) FILTER (WHERE status = 'sent') AS sent FROM recipients WHERE message_id = ?`,
   claimUnsent: `UPDATE recipients SET status = 'sending', attempts = attempts + 1
                 WHERE message_id = ? AND status IN ('pending', 'failed') RETURNING *`,
+  release: `UPDATE recipients SET status = 'pending', attempts = attempts - 1 WHERE id = ? AND status = 'sending'`,
   sent: `UPDATE recipients SET status = 'sent', sent_at = ?, error = NULL WHERE id = ?`,
   failed: `UPDATE recipients SET status = 'failed', error = ? WHERE id = ?`,
   /** Human clicks so far (taken back ones subtract): the first tells a unique clicker. */
