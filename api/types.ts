@@ -16,6 +16,16 @@ export interface ApiError {
   error: string;
 }
 
+/**
+ * `403` from the widget's routes (`/messenger/*`) to a page whose origin is not in
+ * `settings.allowedOrigins`: readable by the page (CORS headers on), logged by the server
+ * once per origin. `error` names the setting too.
+ */
+export interface OriginRefused extends ApiError {
+  setting: 'allowedOrigins';
+  origin: string;
+}
+
 /** Why a link is left as the author wrote it. */
 export type UntrackedReason =
   | 'not-http' // mailto:, tel:, sms:, javascript:, data:, #anchor, other schemes, relative without an absolute <base href>

@@ -21,8 +21,11 @@ export function runPrimary(workers: number): Promise<number> {
   const port = new Promise<number>((resolve) => (resolvePort = resolve));
   const restarts = new Map<number, number>();
 
+  let first = true;
   const start = (index: number) => {
-    const worker = cluster.fork({ CLICKTRAIL_WORKER_INDEX: String(index) });
+    // Only the first worker's first start: no other process is sending yet.
+    const worker = cluster.fork({ CLICKTRAIL_WORKER_INDEX: String(index), CLICKTRAIL_RELEASE_CLAIMS: first && index === 1 ? '1' : '0' });
+    first = false;
     slots.set(index, worker);
     worker.on('message', (msg: ClusterMessage) => {
       if ('hub' in msg) {

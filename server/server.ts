@@ -26,7 +26,7 @@ export interface RunningServer {
  * writes them on this thread (tests of the app without a server, tools).
  */
 export function buildContext(config: Config, clickWriter: 'worker' | 'inline' = 'worker'): AppContext {
-  const store = openStore(config.database);
+  const store = openStore(config.database, { releaseClaims: config.releasesClaims });
   return {
     config,
     store,

@@ -1,14 +1,19 @@
 import type { MessengerBootBody } from '../api/schemas.ts';
-import type { ConversationMessage, EventRecorded, MessengerBootResult, VisitorSession, WidgetConversation } from '../api/types.ts';
+import type { ConversationMessage, EventRecorded, MessengerBootResult, OriginRefused, VisitorSession, WidgetConversation } from '../api/types.ts';
 
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly body: unknown = null,
   ) {
     super(message);
   }
 }
+
+/** The server refuses this page's origin (settings.allowedOrigins): nothing works here until the setting changes. */
+export const isOriginRefused = (e: unknown): boolean =>
+  e instanceof HttpError && e.status === 403 && (e.body as Partial<OriginRefused> | null)?.setting === 'allowedOrigins';
 
 /** A refusal that retrying won't change (bad input), as opposed to a network, server or rate-limit hiccup. */
 export const isFinal = (e: unknown) => e instanceof HttpError && e.status >= 400 && e.status < 500 && e.status !== 401 && e.status !== 429;
@@ -31,7 +36,7 @@ export class MessengerApi {
     });
     if (res.status === 204) return undefined as T;
     const data = await res.json().catch(() => ({}));
-    if (!res.ok) throw new HttpError(res.status, (data as { error?: string }).error ?? `HTTP ${res.status}`);
+    if (!res.ok) throw new HttpError(res.status, (data as { error?: string }).error ?? `HTTP ${res.status}`, data);
     return data as T;
   }
 

@@ -1,7 +1,7 @@
 import { IDENTITY_COOKIE, MAX_IDENTITY_CHARS } from '../api/identity.ts';
 import type { MessengerBootBody } from '../api/schemas.ts';
 import type { ConversationMessage } from '../api/types.ts';
-import { HttpError, isFinal, MessengerApi } from './api.ts';
+import { HttpError, isFinal, isOriginRefused, MessengerApi } from './api.ts';
 import { LiveStream } from './live.ts';
 import { Persist } from './persist.ts';
 import {
@@ -52,11 +52,33 @@ export class Messenger {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private bootRetry: ReturnType<typeof setTimeout> | undefined;
   private retryMs = 1000;
+  private toldRefused = false;
 
   constructor(server: string) {
     this.api = new MessengerApi(server);
     this.persist = new Persist(server);
     addEventListener('online', () => void this.flush());
+    document.addEventListener('visibilitychange', () => this.markSeen());
+  }
+
+  /** The visitor can see the thread: the panel is open and the tab is showing. */
+  private get watching(): boolean {
+    return this.state.open && document.visibilityState === 'visible';
+  }
+
+  /** Team replies the visitor hasn't seen yet: counted on the launcher (and the hidden tab's title). */
+  private markUnread(messages: readonly ConversationMessage[]): void {
+    if (this.watching) return;
+    const ids = messages.filter((m) => m.author === 'team' && !this.state.unread.includes(m.id)).map((m) => m.id);
+    if (!ids.length) return;
+    this.set({ unread: [...this.state.unread, ...ids].slice(-99) });
+    void this.persist.set('unread', this.state.unread);
+  }
+
+  private markSeen(): void {
+    if (!this.watching || !this.state.unread.length) return;
+    this.set({ unread: [] });
+    void this.persist.set('unread', []);
   }
 
   subscribe(listener: () => void): () => void {
@@ -87,18 +109,27 @@ export class Messenger {
     clearTimeout(this.bootRetry);
     if (user) this.user = user;
     if (!this.state.booted) {
-      const [pending, kept, currentId] = await Promise.all([
+      const [pending, kept, currentId, unread] = await Promise.all([
         this.persist.get('pending'),
         this.persist.conversations(),
         this.persist.get('currentId'),
+        this.persist.get('unread'),
       ]);
       const { conversations } = mergeConversations([], kept);
-      this.set({ pending: pending ?? [], conversations, currentId: currentId ?? null });
+      this.set({ pending: pending ?? [], conversations, currentId: currentId ?? null, unread: unread ?? [] });
     }
     try {
       await this.connect();
     } catch (err) {
-      // The server is unreachable or refusing: what IndexedDB kept stays shown; try again later.
+      // The server is unreachable or refusing: what IndexedDB kept stays shown, the panel says
+      // so (never a silent "Sending…"); try again later.
+      if (isOriginRefused(err)) {
+        if (!this.toldRefused) console.error(`[clicktrail] the messenger is off on this page: ${(err as Error).message}`);
+        this.toldRefused = true;
+        this.set({ unavailable: true });
+      } else if (!(err instanceof HttpError)) {
+        this.set({ online: false });
+      }
       this.bootRetry = setTimeout(() => void this.boot().catch(() => {}), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, 30_000);
       throw err;
@@ -135,7 +166,7 @@ export class Messenger {
     try {
       result = await this.api.boot(body);
     } catch (err) {
-      if (!(err instanceof HttpError && err.status === 403 && this.user)) throw err;
+      if (!(err instanceof HttpError && err.status === 403 && this.user) || isOriginRefused(err)) throw err;
       // A wrong userHash: say so to the developer, and go on as whoever else the visitor is.
       console.error(`[clicktrail] identify refused: ${err.message}`);
       this.user = undefined;
@@ -151,14 +182,19 @@ export class Messenger {
     const visible = new Set(result.conversations.map((c) => c.id));
     const known = this.state.conversations.filter((c) => visible.has(c.id));
     const gone = this.state.conversations.filter((c) => !visible.has(c.id)).map((c) => c.id);
+    const knownIds = new Set(known.map((c) => c.id));
     const { conversations, added, created } = mergeConversations(known, result.conversations);
+    // Replies that came while the visitor was away, in conversations this browser had (a
+    // conversation new to it, e.g. a verified user's from another browser, is history, not news).
+    const whileAway = added.filter((m) => knownIds.has(m.conversationId));
     const currentId = conversations.some((c) => c.id === this.state.currentId)
       ? this.state.currentId
       : (conversations[0]?.id ?? null);
-    this.set({ booted: true, greeting: result.greeting, intro: result.intro, conversations, currentId });
+    this.set({ booted: true, online: true, unavailable: false, greeting: result.greeting, intro: result.intro, conversations, currentId });
     void this.persist.forget(gone);
     this.saveNew(created, added);
     this.saveCurrent();
+    this.markUnread(whileAway);
   }
 
   private async received(m: ConversationMessage): Promise<void> {
@@ -167,6 +203,7 @@ export class Messenger {
       if (updated.added) {
         this.set({ conversations: updated.conversations });
         this.saveNew([], [m]);
+        this.markUnread([m]);
       }
       return;
     }
@@ -175,6 +212,7 @@ export class Messenger {
     const { conversations, added, created } = mergeConversations(this.state.conversations, [conversation]);
     this.set({ conversations });
     this.saveNew(created, added);
+    this.markUnread(added.filter((a) => a.id === m.id));
   }
 
   /** Queues a message (kept in IndexedDB) and sends what is waiting. */
@@ -272,7 +310,12 @@ export class Messenger {
   }
 
   setOpen(open: boolean): void {
-    this.set({ open });
+    // Opened for an unread reply: that reply's thread is the one shown.
+    const newest = open ? this.state.unread.at(-1) : undefined;
+    const withReply = newest === undefined ? undefined : this.state.conversations.find((c) => c.ids.has(newest));
+    this.set(withReply ? { open, view: 'thread', currentId: withReply.id } : { open });
+    if (withReply) this.saveCurrent();
+    this.markSeen();
   }
 
   show(view: WidgetState['view'], currentId: number | null = this.state.currentId): void {

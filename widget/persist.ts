@@ -7,6 +7,8 @@ export interface Saved {
   session: VisitorSession;
   pending: PendingMessage[];
   currentId: number | null;
+  /** Team replies not yet seen (the panel was closed, or the tab hidden, when they came): their ids. */
+  unread: number[];
 }
 
 type Key = keyof Saved;

@@ -43,8 +43,12 @@ export interface WidgetState {
   /** The conversation shown; null: a new one. */
   currentId: number | null;
   pending: PendingMessage[];
-  /** False while sends fail for want of a network. */
+  /** False while sends (or the boot) fail for want of a network. */
   online: boolean;
+  /** Ids of team replies that came while the panel was closed or the tab hidden: the launcher's badge. */
+  unread: number[];
+  /** The server refuses this page's origin (settings.allowedOrigins): the chat can't work here until that changes. */
+  unavailable: boolean;
 }
 
 export const initialState: WidgetState = {
@@ -57,6 +61,8 @@ export const initialState: WidgetState = {
   currentId: null,
   pending: [],
   online: true,
+  unavailable: false,
+  unread: [],
 };
 
 const lastActivity = (c: HeldConversation) => c.messages.at(-1)?.at ?? c.startedAt;

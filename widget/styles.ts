@@ -14,9 +14,11 @@ button { cursor: pointer; }
 .launcher { position: fixed; right: 20px; bottom: 20px; width: 56px; height: 56px; border: 0; border-radius: 50%; background: #4338ca; color: #fff; box-shadow: 0 6px 20px rgba(30, 27, 75, .35); display: grid; place-items: center; padding: 0; }
 .launcher:hover { background: #3730a3; }
 .launcher svg { width: 26px; height: 26px; fill: currentColor; }
-.panel { position: fixed; right: 20px; bottom: 88px; width: 370px; height: min(600px, calc(100vh - 112px)); display: flex; flex-direction: column; background: #fff; border-radius: 16px; overflow: hidden; box-shadow: 0 12px 48px rgba(15, 23, 42, .28); }
+.unread { position: absolute; top: -4px; right: -4px; min-width: 22px; height: 22px; padding: 0 6px; border-radius: 11px; background: #e11d48; color: #fff; font-size: 12px; font-weight: 700; line-height: 22px; text-align: center; border: 2px solid #fff; box-shadow: 0 1px 3px rgba(0, 0, 0, .3); }
+.panel { position: fixed; right: 20px; bottom: 88px; width: 370px; height: min(600px, calc(100vh - 112px)); height: min(600px, calc(100dvh - 112px)); display: flex; flex-direction: column; background: #fff; border-radius: 16px; overflow: hidden; box-shadow: 0 12px 48px rgba(15, 23, 42, .28); }
 @media (max-width: 480px) {
-  .panel { right: 8px; left: 8px; bottom: 80px; width: auto; height: calc(100vh - 96px); }
+  /* dvh: the height left by the browser's own bars (iOS Safari's shrink and grow); vh where dvh is unknown. */
+  .panel { right: 8px; left: 8px; bottom: 80px; width: auto; height: calc(100vh - 96px); height: calc(100dvh - 96px); }
   .launcher { right: 12px; bottom: 12px; }
 }
 .head { position: relative; padding: 20px 52px 18px 20px; background: linear-gradient(135deg, #4338ca, #6d28d9); color: #fff; }
@@ -43,10 +45,13 @@ button { cursor: pointer; }
 .list button:hover { background: #f1f2f8; }
 .list small { display: block; color: #6b7080; }
 .composer { display: flex; gap: 8px; align-items: flex-end; padding: 10px 12px; border-top: 1px solid #eceef3; background: #fff; }
-.composer textarea { flex: 1; resize: none; border: 1px solid #d6d9e4; border-radius: 12px; padding: 9px 12px; min-height: 40px; max-height: 120px; background: #fff; line-height: 1.4; }
+.composer textarea { flex: 1; resize: none; border: 1px solid #d6d9e4; border-radius: 12px; padding: 8px 12px; min-height: 40px; max-height: 120px; background: #fff; line-height: 1.4;
+  /* 16px: below it, iOS Safari zooms the page in when the field gets focus. */
+  font-size: 16px; }
 .composer textarea:focus { border-color: #6366f1; outline: none; box-shadow: 0 0 0 3px rgba(99, 102, 241, .25); }
 .send { flex: none; width: 40px; height: 40px; border: 0; border-radius: 50%; background: #4338ca; color: #fff; display: grid; place-items: center; padding: 0; }
 .send:disabled { background: #c7c9d9; cursor: default; }
 .send svg { width: 18px; height: 18px; fill: currentColor; }
-.status { padding: 4px 14px; font-size: 12px; color: #8a5a00; background: #fff8e6; }
+.status { margin: 0; padding: 6px 14px; font-size: 13px; color: #8a5a00; background: #fff8e6; border-bottom: 1px solid #f3e2b3; }
+.status.unavailable { color: #8a1c1c; background: #fdecec; border-bottom-color: #f5c9c9; }
 `;

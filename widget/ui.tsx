@@ -4,6 +4,7 @@ import type { ConversationMessage } from '../api/types.ts';
 import type { Messenger } from './messenger.ts';
 import { currentConversation, waitingMessages, type PendingMessage } from './state.ts';
 import { css } from './styles.ts';
+import { followInTitle } from './title.ts';
 
 const ChatIcon = () => (
   <svg viewBox="0 0 24 24" aria-hidden="true">
@@ -63,12 +64,14 @@ const SentMessage = memo(({ message }: { message: ConversationMessage }) => {
 });
 
 function WaitingMessage({ pending, m }: { pending: PendingMessage; m: Messenger }) {
+  const { online, unavailable } = useMessengerState(m);
+  const waiting = unavailable ? 'Not sent yet: chat unavailable' : online ? 'Sending…' : 'Not sent yet: offline';
   return (
     <div role="listitem" class={`msg visitor ${pending.error ? 'failed' : 'sending'}`}>
       <span class="sr">You: </span>
       {pending.body}
       <span class="meta">
-        {pending.error ? `Not sent: ${pending.error}` : 'Sending…'}
+        {pending.error ? `Not sent: ${pending.error}` : waiting}
         {pending.error && (
           <button type="button" class="link" onClick={() => m.discard(pending.clientId)}>
             Remove
@@ -192,7 +195,8 @@ function Panel({ m, onClose }: { m: Messenger; onClose: () => void }) {
       onKeyDown={(e) => e.key === 'Escape' && onClose()}
     >
       <header class="head">
-        <h2 id="ct-greeting">{state.greeting}</h2>
+        {/* Before a boot has answered, a problem still gets a heading rather than an empty header. */}
+        <h2 id="ct-greeting">{state.greeting || (state.unavailable || !state.online ? 'Hi there 👋' : '')}</h2>
         {state.intro && <p>{state.intro}</p>}
         <button type="button" class="close" aria-label="Close chat" onClick={onClose}>
           ×
@@ -212,7 +216,17 @@ function Panel({ m, onClose }: { m: Messenger; onClose: () => void }) {
           </button>
         </nav>
       )}
-      {!state.online && <p class="status">Offline: your messages will be sent when the connection is back.</p>}
+      {state.unavailable ? (
+        <p class="status unavailable" role="alert">
+          Chat isn't available on this page right now. Your messages are kept here and will be sent once it is.
+        </p>
+      ) : (
+        !state.online && (
+          <p class="status" role="status">
+            Offline: your messages will be sent when the connection is back.
+          </p>
+        )
+      )}
       {state.view === 'list' ? <ConversationList m={m} /> : <Thread m={m} />}
       {state.view === 'thread' && <Composer m={m} />}
     </section>
@@ -222,6 +236,8 @@ function Panel({ m, onClose }: { m: Messenger; onClose: () => void }) {
 export function App({ m }: { m: Messenger }) {
   const state = useMessengerState(m);
   const launcher = useRef<HTMLButtonElement>(null);
+  const unread = state.unread.length;
+  useEffect(() => followInTitle(unread), [unread]);
   const close = () => {
     m.setOpen(false);
     launcher.current?.focus();
@@ -234,12 +250,17 @@ export function App({ m }: { m: Messenger }) {
         ref={launcher}
         type="button"
         class="launcher"
-        aria-label={state.open ? 'Close chat' : 'Open chat'}
+        aria-label={state.open ? 'Close chat' : unread ? `Open chat, ${unread === 1 ? '1 unread reply' : `${unread} unread replies`}` : 'Open chat'}
         aria-expanded={state.open}
         aria-controls="ct-panel"
         onClick={() => (state.open ? close() : m.setOpen(true))}
       >
         {state.open ? <CloseIcon /> : <ChatIcon />}
+        {!state.open && unread > 0 && (
+          <span class="unread" aria-hidden="true">
+            {unread > 9 ? '9+' : unread}
+          </span>
+        )}
       </button>
     </div>
   );

@@ -7,6 +7,7 @@ import type {
   MessageStats,
   MessageSummary,
   PersonStats,
+  LatestNotification,
   Settings,
   TeamEvent,
 } from '../../api/types.ts';
@@ -61,5 +62,6 @@ export const clicktrail = {
   conversation: (id: number) => request<Conversation>(`/api/conversations/${id}`),
   reply: (id: number, body: string) =>
     request<ConversationMessage>(`/api/conversations/${id}/replies`, { method: 'POST', body: JSON.stringify({ body }) }),
-  notificationsAfter: (id: number) => request<TeamEvent[]>(`/api/notifications?after=${id}`),
+  notificationsAfter: (id: number, limit?: number) => request<TeamEvent[]>(`/api/notifications?after=${id}${limit ? `&limit=${limit}` : ''}`),
+  latestNotificationId: () => request<LatestNotification>('/api/notifications/latest').then((r) => r.latestId),
 };

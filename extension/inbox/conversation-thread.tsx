@@ -67,10 +67,17 @@ export function ConversationThread({ id, version, onSent }: Props) {
       <form class="reply" onSubmit={send}>
         <textarea
           name="reply"
-          placeholder="Write a reply…"
+          placeholder="Write a reply… (Enter sends, Shift+Enter for a new line)"
+          aria-label="Reply"
           value={draft}
           onInput={(e) => setDraft(e.currentTarget.value)}
-          onKeyDown={(e) => e.key === 'Enter' && (e.metaKey || e.ctrlKey) && void send(e)}
+          onKeyDown={(e) => {
+            // As in the widget: Enter sends, Shift+Enter is a new line, and Enter that ends an IME composition is the IME's.
+            if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+              e.preventDefault();
+              if (!sending) void send(e);
+            }
+          }}
         />
         <button class="primary" type="submit" disabled={sending || !draft.trim()}>
           Send

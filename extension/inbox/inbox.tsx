@@ -61,7 +61,7 @@ export function Inbox() {
             <button type="button" onClick={() => setSelected(c.id)}>
               <div class="who">
                 <span>
-                  {c.person ? c.person.name || c.person.email : 'Anonymous visitor'}
+                  <span class="name">{c.person ? c.person.name || c.person.email : 'Anonymous visitor'}</span>
                   {c.identifiedBy && (
                     <span class={`tag ${c.identifiedBy}`}>{c.identifiedBy === 'verified' ? 'verified' : 'by email click'}</span>
                   )}

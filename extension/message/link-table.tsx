@@ -2,16 +2,20 @@ import type { LinkHeat } from '../overlay/link-heat.ts';
 import { downloadCsv, type CsvCell } from './csv.ts';
 
 /** The Links CSV; the share is a number rounded to 4 places, not a string, so it stays a number. */
-export function linkCsvRows(rows: readonly LinkHeat[]): CsvCell[][] {
+export function linkCsvRows(rows: readonly LinkHeat[], hidden = 0): CsvCell[][] {
   return [
-    ['link id', 'text', 'url', 'human clicks', 'people', 'suspected bots', 'share of clicks'],
+    ['link id', 'text', 'url', 'human clicks', 'people', 'suspected-bot hits', 'share of clicks'],
     ...rows.map((h) => [h.linkId, h.text, h.url, h.clicks, h.unique, h.bot, Math.round(h.share * 10_000) / 10_000]),
+    // The honeypot's hits, so the column adds up to the message's suspected-bot hits.
+    ...(hidden > 0 ? [['', HIDDEN_LINK, '', 0, 0, hidden, 0]] : []),
   ];
 }
 
-export function LinkTable({ heats, subject }: { heats: LinkHeat[]; subject: string }) {
+const HIDDEN_LINK = 'hidden link (no person can see it)';
+
+export function LinkTable({ heats, subject, hidden = 0 }: { heats: LinkHeat[]; subject: string; hidden?: number }) {
   const rows = [...heats].sort((a, b) => b.clicks - a.clicks);
-  const exportCsv = () => downloadCsv(`${subject} - links.csv`, linkCsvRows(rows));
+  const exportCsv = () => downloadCsv(`${subject} - links.csv`, linkCsvRows(rows, hidden));
   return (
     <section class="links">
       <h2>
@@ -23,7 +27,7 @@ export function LinkTable({ heats, subject }: { heats: LinkHeat[]; subject: stri
             <th>Link</th>
             <th class="num">Clicks</th>
             <th class="num">People</th>
-            <th class="num">Bots</th>
+            <th class="num" title="Suspected-bot hits on this link">Bot hits</th>
             <th class="num">Share</th>
           </tr>
         </thead>
@@ -40,6 +44,15 @@ export function LinkTable({ heats, subject }: { heats: LinkHeat[]; subject: stri
               <td class="num">{Math.round(h.share * 100)}%</td>
             </tr>
           ))}
+          {hidden > 0 && (
+            <tr class="hidden-link" title="Every mail carries a link no person can see: whatever follows it is a machine">
+              <td class="text muted">{HIDDEN_LINK}</td>
+              <td class="num">0</td>
+              <td class="num">0</td>
+              <td class="num">{hidden}</td>
+              <td class="num">—</td>
+            </tr>
+          )}
         </tbody>
       </table>
     </section>

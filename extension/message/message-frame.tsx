@@ -3,19 +3,20 @@ import type { Message } from '../../api/types.ts';
 import type { LinkHeat } from '../overlay/link-heat.ts';
 import { matchByPosition } from '../overlay/match-links.ts';
 import { mountOverlay } from '../overlay/mount-overlay.ts';
+import type { MessageTotals } from '../ui/numbers.ts';
 
 /**
  * The message as written, in a frame that may not run scripts (the HTML is the author's,
  * but still not ours to execute). allow-same-origin only lets this page reach in to lay
  * the overlay over the links.
  */
-export function MessageFrame({ message, heats }: { message: Message; heats: ReadonlyMap<string, LinkHeat> | null }) {
+export function MessageFrame({ message, heats, totals }: { message: Message; heats: ReadonlyMap<string, LinkHeat> | null; totals: MessageTotals | null }) {
   const frame = useRef<HTMLIFrameElement>(null);
   const loaded = useRef(false);
 
   useEffect(() => {
     const iframe = frame.current;
-    if (!iframe || !heats) return;
+    if (!iframe || !heats || !totals) return;
     let overlay: ReturnType<typeof mountOverlay> | null = null;
     const paint = () => {
       const doc = iframe.contentDocument;
@@ -29,6 +30,7 @@ export function MessageFrame({ message, heats }: { message: Message; heats: Read
         matches: matchByPosition(anchors.length, message.id, message.links),
         heats,
         subjects: [message.subject],
+        totals,
       });
     };
     if (loaded.current) paint();
@@ -37,7 +39,7 @@ export function MessageFrame({ message, heats }: { message: Message; heats: Read
       iframe.removeEventListener('load', paint);
       overlay?.destroy();
     };
-  }, [message, heats]);
+  }, [message, heats, totals?.bot, totals?.clicks]);
 
   return (
     <div class="frame">

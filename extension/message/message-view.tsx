@@ -5,6 +5,7 @@ import { statsCache } from '../cache/stats-cache.ts';
 import { buildHeats } from '../overlay/build-heats.ts';
 import { linkHeats } from '../overlay/link-heat.ts';
 import { ago, percent } from '../ui/format.ts';
+import { messageTotals } from '../ui/numbers.ts';
 import { useCachedThenFresh } from '../ui/use-cached-then-fresh.ts';
 import { LinkTable } from './link-table.tsx';
 import { MessageFrame } from './message-frame.tsx';
@@ -28,6 +29,7 @@ export function MessageView({ id }: { id: number }) {
   );
   const error = message.error ?? stats.error ?? people.error;
   const s = stats.value;
+  const totals = s && messageTotals(s);
   if (!message.value) return <main>{error ? <p class="error">{error}</p> : <p class="muted">Loading…</p>}</main>;
 
   return (
@@ -45,16 +47,19 @@ export function MessageView({ id }: { id: number }) {
           <div><b>{s.opens.unique}</b><span>opened</span></div>
           <div><b>{s.clicks.unique}</b><span>clicked</span></div>
           <div><b>{percent(s.clicks.unique, s.sent)}</b><span>click rate</span></div>
-          <div><b>{s.clicks.total}</b><span>human clicks</span></div>
+          <div class="human-clicks"><b>{s.clicks.total}</b><span>{s.clicks.total === 1 ? 'human click' : 'human clicks'}</span></div>
           <div><b>{s.clicks.suspect}</b><span>of them suspect</span></div>
-          <div><b>{s.clicks.bot}</b><span>suspected bots</span></div>
+          <div class="bot-hits" title={totals!.hidden ? `${totals!.hidden} of them on the hidden link no person can see` : undefined}>
+            <b>{s.clicks.bot}</b>
+            <span>{s.clicks.bot === 1 ? 'suspected-bot hit' : 'suspected-bot hits'}</span>
+          </div>
           {s.goal && <div><b>{s.goal.completed}</b><span>{s.goal.event}</span></div>}
         </div>
       )}
       <div class="layout">
-        <MessageFrame message={message.value} heats={heats} />
+        <MessageFrame message={message.value} heats={heats} totals={totals ?? null} />
         <div>
-          {byLink && <LinkTable heats={[...byLink.values()]} subject={message.value.subject} />}
+          {byLink && <LinkTable heats={[...byLink.values()]} subject={message.value.subject} hidden={totals?.hidden ?? 0} />}
           {byLink && people.value && <PeopleTable people={people.value} heats={byLink} subject={message.value.subject} />}
         </div>
       </div>

@@ -12,7 +12,7 @@ const setApart = (p: PersonStats) => describeReasons(sumReasons(p.clicks.map((c)
 /** The People CSV. */
 export function peopleCsvRows(people: readonly PersonStats[], linkName: LinkName): CsvCell[][] {
   return [
-    ['email', 'name', 'sent at', 'opened at', 'human clicks', 'suspect clicks', 'suspected bot hits', 'set apart because', 'links clicked', 'goal reached at'],
+    ['email', 'name', 'sent at', 'opened at', 'human clicks', 'suspect clicks', 'suspected-bot hits', 'set apart because', 'links clicked', 'goal reached at'],
     ...people.map((p) => [
       p.email,
       p.name,

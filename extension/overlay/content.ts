@@ -8,6 +8,7 @@ import { browser } from '../platform/browser.ts';
 import { buildHeats } from './build-heats.ts';
 import { matchResolved, trackedCandidates } from './match-links.ts';
 import { mountOverlay, type OverlayController } from './mount-overlay.ts';
+import { messageTotals, sumTotals } from '../ui/numbers.ts';
 
 declare global {
   // Lives in the extension's isolated world, invisible to the page's scripts.
@@ -43,6 +44,7 @@ async function overlay(): Promise<void> {
     matches,
     heats: buildHeats(reply.messages),
     subjects,
+    totals: sumTotals(Object.values(reply.messages).map((m) => messageTotals(m.stats))),
     startedAt: statsArrived,
   });
 }

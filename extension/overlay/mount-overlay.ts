@@ -1,6 +1,7 @@
 import { h, render } from 'preact';
 import type { LinkHeat } from './link-heat.ts';
 import type { MatchedAnchor } from './match-links.ts';
+import type { MessageTotals } from '../ui/numbers.ts';
 import { OverlayLayer, type PaintedLink } from './ui/overlay-layer.tsx';
 import { OVERLAY_CSS } from './ui/overlay-styles.ts';
 
@@ -19,6 +20,8 @@ export interface OverlayInput {
   /** Keyed by `${messageId}:${linkId}`. */
   heats: ReadonlyMap<string, LinkHeat>;
   subjects: string[];
+  /** The messages' own totals (messageTotals): the legend shows these, the same figures as the popup and the message view. */
+  totals: MessageTotals;
   /** When the stats arrived (performance.now()), if matching them came before this call. */
   startedAt?: number;
 }
@@ -30,7 +33,7 @@ export const heatKey = (messageId: number, linkId: number) => `${messageId}:${li
  * page's own elements are only measured and listened to, never changed, so the mail
  * client keeps working underneath and the toggle can take it all away.
  */
-export function mountOverlay({ doc, anchors, matches, heats, subjects, startedAt }: OverlayInput): OverlayController {
+export function mountOverlay({ doc, anchors, matches, heats, subjects, totals, startedAt }: OverlayInput): OverlayController {
   const started = startedAt ?? performance.now();
   const win = doc.defaultView!;
   const host = doc.createElement('div');
@@ -47,11 +50,6 @@ export function mountOverlay({ doc, anchors, matches, heats, subjects, startedAt
     const anchor = anchors[m.anchor];
     return heat && anchor ? [{ anchor, heat }] : [];
   });
-  const totals = { clicks: 0, bot: 0 };
-  for (const heat of heats.values()) {
-    totals.clicks += heat.clicks;
-    totals.bot += heat.bot;
-  }
 
   let hovered: number | null = null;
   let visible = true;

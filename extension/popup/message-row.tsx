@@ -2,6 +2,7 @@ import type { MessageStats, MessageSummary } from '../../api/types.ts';
 import { clicktrail } from '../api/client.ts';
 import { statsCache } from '../cache/stats-cache.ts';
 import { percent, shortDate } from '../ui/format.ts';
+import { describeClicks, messageTotals, plural } from '../ui/numbers.ts';
 import { Sparkline } from '../ui/sparkline.tsx';
 import { useCachedThenFresh } from '../ui/use-cached-then-fresh.ts';
 
@@ -35,17 +36,17 @@ export function MessageRow({ summary: m, withStats, onOpen }: Props) {
           <dt>Sent</dt>
           <dd class="sent">{m.sent}</dd>
           <dt>Opened</dt>
-          <dd class="opened" title={`${m.opens.total} opens, ${m.opens.bot} by machines`}>
+          <dd class="opened" title={`${plural(m.opens.total, 'open')}, ${m.opens.bot} by machines`}>
             {m.opens.unique}
           </dd>
           <dt>Clicked</dt>
-          <dd class="clicked" title={`${m.clicks.total} human clicks by ${m.clicks.unique} people; ${m.clicks.bot} suspected bots`}>
+          <dd class="clicked" title={describeClicks(m.clicks, stats.value ? messageTotals(stats.value).hidden : 0)}>
             {m.clicks.unique}
           </dd>
           <dt>Click rate</dt>
           <dd class="click-rate">{percent(m.clicks.unique, m.sent)}</dd>
           <dt>Goal</dt>
-          <dd class="goal" title={goal ? `${goal.event} within ${goal.withinDays} days` : 'No goal set'}>
+          <dd class="goal" title={goal ? `${goal.event} within ${plural(goal.withinDays, 'day')}` : 'No goal set'}>
             {goal ? `${goal.completed} · ${percent(goal.rate, 1)}` : '—'}
           </dd>
         </dl>

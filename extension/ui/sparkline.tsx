@@ -1,4 +1,5 @@
 import type { MessageStats } from '../../api/types.ts';
+import { humanClicks } from './numbers.ts';
 
 const HOUR = 3_600_000;
 /** The chart always spans at least a day, so a message clicked only this hour shows one bar at the end, not a wall. */
@@ -18,7 +19,7 @@ export function Sparkline({ timeline, width = 120, height = 32, now = Date.now()
   const scale = (v: number) => (v / max) * (height - 2);
   const total = timeline.reduce((s, t) => s + t.human, 0);
   return (
-    <svg class="sparkline" width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${total} human clicks over the last ${hours} hours`}>
+    <svg class="sparkline" width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${humanClicks(total)} over the last ${hours} hours`}>
       <line x1="0" x2={width} y1={height - 0.5} y2={height - 0.5} stroke="#d1d9e0" />
       {buckets.map((b, i) => {
         const h = scale(b.human);

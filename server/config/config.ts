@@ -22,6 +22,12 @@ export interface Config {
   workers: number;
   /** Which of them this is, from 1; worker 1 is the node a single process is, the others have `worker-N/` in the data folder. */
   workerIndex: number;
+  /**
+   * Whether this process gives back, as it starts, the claims of a send a crash cut short: a
+   * single process, or the first worker at the cluster's first start, when no other process
+   * can be sending. A worker started again later must not (another may be mid-send).
+   */
+  releasesClaims: boolean;
   adminToken: string;
   /** Signing secrets, newest first: the first signs, all verify (rotation). */
   secrets: string[];
@@ -90,6 +96,7 @@ export function loadConfig(env: Env = process.env): Config {
     nodeId: storedSecret(nodeDir, 'node-id').slice(0, 12),
     workers,
     workerIndex,
+    releasesClaims: workers === 1 || env.CLICKTRAIL_RELEASE_CLAIMS === '1',
     adminToken: env.CLICKTRAIL_ADMIN_TOKEN || storedSecret(dataDir, 'admin-token'),
     secrets,
     publicUrl,

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
+import type { OriginRefused } from '../../api/types.ts';
 import type { AppContext } from '../context.ts';
 import { clientIp } from '../tracking/client-ip.ts';
 import { LIMITS } from './rate-limit.ts';
@@ -17,15 +18,31 @@ export function requestIp(c: Context, trustedProxies: ReadonlySet<string>): stri
  * browser request (browsers always send it on those) and goes through to the rate limits.
  * The refusal is enforced here, not just by leaving CORS headers off, because a simple
  * cross-site POST would otherwise still be processed.
+ *
+ * The refusal is readable by the page (it carries the CORS headers, and the preflight before
+ * it passes: it changes nothing), so a site whose origin was left out of the setting sees why,
+ * and the widget shows that it is unavailable instead of waiting on a network error. Nothing
+ * is done for such a request but the refusal. The server logs each refused origin once.
  */
 export function messengerOrigins(ctx: AppContext): MiddlewareHandler[] {
   const own = new URL(ctx.config.publicUrl).origin;
+  const logged = new Set<string>();
   const guard: MiddlewareHandler = async (c, next) => {
+    if (c.req.method === 'OPTIONS') return next();
     const origin = c.req.header('origin');
     // Same-origin requests (the demo page however it was reached) are not cross-site at all.
     const sameOrigin = origin === own || (origin !== undefined && URL.parse(origin)?.host === c.req.header('host'));
     if (origin && !sameOrigin && !(await ctx.store.getSettings()).allowedOrigins.includes(origin)) {
-      return c.json({ error: `origin ${origin} may not use the messenger: add it to settings.allowedOrigins` }, 403);
+      const error = `origin ${origin} may not use the messenger: add it to settings.allowedOrigins`;
+      // Once per origin (any page can send any Origin: the set is capped, not a way to fill memory).
+      if (!logged.has(origin) && logged.size < 1000) {
+        logged.add(origin);
+        console.warn(
+          `[clicktrail] messenger: refused a page on ${origin}: it is not in settings.allowedOrigins ` +
+            `(PATCH /api/settings {"allowedOrigins": [..., ${JSON.stringify(origin)}]} to let it use the widget)`,
+        );
+      }
+      return c.json({ error, setting: 'allowedOrigins', origin } satisfies OriginRefused, 403);
     }
     await next();
   };
@@ -36,7 +53,8 @@ export function messengerOrigins(ctx: AppContext): MiddlewareHandler[] {
     exposeHeaders: ['Retry-After'],
     maxAge: 600,
   });
-  return [guard, headers];
+  // CORS first: the refusal must be readable by the page it refuses.
+  return [headers, guard];
 }
 
 export function tooMany(c: Context, retryAfter: number, what: string): Response {

@@ -31,7 +31,12 @@ export function pullStream<T extends { id: number }>(
     const unsubscribe = opts.channels.map((ch) => opts.hub.on(ch, poke));
     stream.onAbort(poke);
     opts.hub.closed.addEventListener('abort', poke);
-    const keepalive = setInterval(() => void stream.write(': keepalive\n\n'), KEEPALIVE_MS);
+    // Each keep-alive also reads: what another machine wrote (its hub can't reach this one's)
+    // shows within KEEPALIVE_MS.
+    const keepalive = setInterval(() => {
+      void stream.write(': keepalive\n\n');
+      poke();
+    }, KEEPALIVE_MS);
     try {
       await stream.write('retry: 2000\n\n');
       while (!stream.aborted && !opts.hub.closed.aborted) {

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { LatestNotification } from '../../api/types.ts';
 import type { AppContext } from '../context.ts';
 import { badRequest, limitQuery } from '../http/json-body.ts';
 import { channels } from '../messenger/hub.ts';
@@ -22,6 +23,9 @@ export function teamStreamRoutes(ctx: AppContext): Hono {
       event: (e) => e.type,
     });
   });
+
+  // Where "from now" is: a new client takes this as its baseline instead of reading the history.
+  app.get('/notifications/latest', async (c) => c.json({ latestId: await store.lastTeamEventId() } satisfies LatestNotification));
 
   app.get('/notifications', async (c) => {
     const raw = c.req.query('after') ?? '0';

@@ -1,4 +1,6 @@
 import { createServer, type Server } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright';
@@ -88,6 +90,7 @@ async function conversationOf(email: string | null, body: string): Promise<Conve
 
 beforeAll(async () => {
   await ensureWidgetBuilt();
+  mkdirSync(join(tmpdir(), 'clicktrail-shots'), { recursive: true });
   dir = tempDir('clicktrail-e2e-');
   const port = await freePort();
   links = `http://links.shop.test:${port}`;
@@ -172,8 +175,10 @@ describe('the Messenger widget in a real browser', () => {
     const box = await page.getByRole('dialog').boundingBox();
     expect(box!.width).toBeGreaterThan(300);
     expect(box!.height).toBeGreaterThan(300);
-    // 14px despite `html { font-size: 40px }` and `* { all: unset }` on the page.
-    expect(await input(page).evaluate((el) => getComputedStyle(el).fontSize)).toBe('14px');
+    // Its own sizes despite `html { font-size: 40px }` and `* { all: unset }` on the page: 14px text,
+    // and a 16px composer (below 16px, iOS Safari zooms in on focus).
+    expect(await page.getByRole('dialog').evaluate((el) => getComputedStyle(el).fontSize)).toBe('14px');
+    expect(await input(page).evaluate((el) => getComputedStyle(el).fontSize)).toBe('16px');
     expect(await page.locator('#page-panel').evaluate((el) => getComputedStyle(el).position)).toBe('static');
   });
 
@@ -188,6 +193,14 @@ describe('the Messenger widget in a real browser', () => {
     expect(box.x).toBeGreaterThanOrEqual(0);
     expect(box.x + box.width).toBeLessThanOrEqual(375);
     expect(box.y).toBeGreaterThanOrEqual(0);
+    // Sized in dynamic viewport units (the height the browser's bars leave), 100vh only as the fallback.
+    expect(box.height).toBe(667 - 96);
+    const panelRules = await phone.getByRole('dialog').evaluate((el) =>
+      [...(el.getRootNode() as ShadowRoot).querySelector('style')!.sheet!.cssRules].map((r) => r.cssText).filter((t) => t.includes('.panel {')),
+    );
+    expect(panelRules.length).toBe(2);
+    for (const rule of panelRules) expect(rule).toMatch(/\.panel \{[^}]*height: [^;]*100dvh - \d+px/);
+    expect(await input(phone).evaluate((el) => getComputedStyle(el).fontSize)).toBe('16px');
     // Focus lands in the composer; Escape closes and gives focus back to the launcher.
     expect(await input(phone).evaluate((el) => el === (el.getRootNode() as ShadowRoot).activeElement)).toBe(true);
     await phone.keyboard.press('Escape');
@@ -201,7 +214,7 @@ describe('the Messenger widget in a real browser', () => {
     await openWidget(page);
     await page.route('**/messenger/conversations/**', (route) => route.abort('internetdisconnected'));
     await say(page, 'Is the Guji still in stock?');
-    await page.getByText('Sending…').waitFor();
+    await page.getByText(/^(Sending…|Not sent yet: offline)/).waitFor();
     await page.unroute('**/messenger/conversations/**');
     await page.reload(); // the outbox is in IndexedDB: the reload sends it
     await conversationOf('michelle@shop.test', 'Is the Guji still in stock?');
@@ -225,6 +238,58 @@ describe('the Messenger widget in a real browser', () => {
     await conversationOf('michelle@shop.test', 'Typed in a tunnel');
     await expect.poll(() => page.getByText('Sending…').count()).toBe(0);
     await page.close();
+  });
+
+  it('on an origin missing from allowedOrigins, says the chat is unavailable (the error names the setting), keeps the message, and sends it once the setting is fixed', async () => {
+    const blog = shop.replace('www.shop.test', 'blog.shop.test');
+    const context = await browser.newContext({ userAgent: HUMAN_UA });
+    const page = await context.newPage();
+    const logged: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && logged.push(m.text()));
+    const refused = page.waitForResponse((r) => r.url().endsWith('/messenger/boot') && r.request().method() === 'POST');
+    await page.goto(`${blog}/posts/1`);
+    const answer = await refused;
+    expect(answer.status()).toBe(403);
+    expect(await answer.json()).toEqual({
+      error: `origin ${blog} may not use the messenger: add it to settings.allowedOrigins`,
+      setting: 'allowedOrigins',
+      origin: blog,
+    });
+    expect(await openWidget(page)).toBe('Hi there 👋'); // a heading, not an empty header
+    const status = page.getByRole('alert');
+    await expect.poll(() => status.textContent()).toMatch(/^Chat isn't available on this page right now/);
+    await say(page, 'Hello from the blog');
+    await page.getByText('Not sent yet: chat unavailable').waitFor();
+    expect(await page.getByText('Sending…').count()).toBe(0);
+    await expect.poll(() => logged.some((l) => l.includes('settings.allowedOrigins'))).toBe(true);
+    await page.screenshot({ path: join(tmpdir(), 'clicktrail-shots', 'widget-unavailable.png') });
+
+    // The setting fixed: the widget's next try boots, and the kept message goes.
+    await api('PATCH', '/api/settings', { allowedOrigins: [shop, blog] });
+    try {
+      await conversationOf(null, 'Hello from the blog');
+      await expect.poll(() => status.count(), { timeout: 20_000 }).toBe(0);
+      await expect.poll(() => page.getByText('Not sent yet').count()).toBe(0);
+    } finally {
+      await api('PATCH', '/api/settings', { allowedOrigins: [shop] });
+    }
+    await context.close();
+  });
+
+  it('shows an offline state, not an empty header, when the server cannot be reached at all', async () => {
+    const context = await browser.newContext({ userAgent: HUMAN_UA });
+    const page = await context.newPage();
+    await page.route('**/messenger/boot', (route) => route.abort('internetdisconnected'));
+    await page.goto(`${shop}/beans`);
+    expect(await openWidget(page)).toBe('Hi there 👋');
+    await page.getByText('Offline: your messages will be sent when the connection is back.').waitFor();
+    await say(page, 'Anyone there?');
+    await page.getByText('Not sent yet: offline').waitFor();
+    await page.screenshot({ path: join(tmpdir(), 'clicktrail-shots', 'widget-offline.png') });
+    await page.unroute('**/messenger/boot');
+    await conversationOf(null, 'Anyone there?');
+    await expect.poll(() => page.getByText('Not sent yet').count(), { timeout: 20_000 }).toBe(0);
+    await context.close();
   });
 
   it('shows a second browser with the same click cookie but no visitor secret none of the first one’s conversation', async () => {
@@ -362,6 +427,59 @@ describe('visitors the widget must not greet by name', () => {
     expect(await (await refused).json()).toEqual({ error: 'userHash does not match userId' });
     expect(await openWidget(page)).toBe('Hi there 👋');
     await impostor.close();
+  });
+
+  it('counts a reply that comes while the panel is closed on the launcher (and the hidden tab’s title), and clears it on open', async () => {
+    const context = await browser.newContext({ userAgent: HUMAN_UA });
+    const page = await context.newPage();
+    await page.goto(`${shop}/contact`);
+    await openWidget(page);
+    await say(page, 'Can I change my delivery address?');
+    const { id } = await conversationOf(null, 'Can I change my delivery address?');
+    await expect.poll(() => page.getByText('Sending…').count()).toBe(0);
+    await page.getByRole('button', { name: 'Close chat' }).first().click();
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+
+    const badge = page.locator('#clicktrail-messenger').locator('.unread');
+    expect(await badge.count()).toBe(0);
+    await api('POST', `/api/conversations/${id}/replies`, { body: 'Yes: reply with the new one and we will change it.' });
+    await expect.poll(() => badge.textContent()).toBe('1');
+    expect(await page.getByRole('button', { name: 'Open chat, 1 unread reply' }).count()).toBe(1);
+    expect(await page.title()).toBe('Shop'); // the tab is showing: the title is left alone
+    await page.screenshot({ path: join(tmpdir(), 'clicktrail-shots', 'widget-unread.png'), clip: { x: 1280 - 120, y: 720 - 120, width: 120, height: 120 } });
+
+    // While the tab is hidden (headless Chromium never hides a tab: the page is told it is), the title counts too.
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    await expect.poll(() => page.title()).toBe('(1) Shop');
+    await api('POST', `/api/conversations/${id}/replies`, { body: 'Or tell us here.' });
+    await expect.poll(() => page.title()).toBe('(2) Shop');
+    await expect.poll(() => badge.textContent()).toBe('2');
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    await expect.poll(() => page.title()).toBe('Shop');
+    expect(await badge.textContent()).toBe('2'); // still unseen: the panel is closed
+
+    // Kept across pages; opening shows the thread with the replies and clears the count.
+    await page.reload();
+    await expect.poll(() => badge.textContent()).toBe('2');
+    await launcher(page).click();
+    await page.getByText('Or tell us here.').waitFor();
+    await page.getByRole('button', { name: 'Close chat' }).first().click();
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    expect(await badge.count()).toBe(0);
+
+    // A reply while the visitor is off the site is counted when they come back.
+    await page.close();
+    await api('POST', `/api/conversations/${id}/replies`, { body: 'Done, by the way.' });
+    const back = await context.newPage();
+    await back.goto(`${shop}/`);
+    await expect.poll(() => back.locator('#clicktrail-messenger').locator('.unread').textContent()).toBe('1');
+    await context.close();
   });
 
   it('replays queued calls: Clicktrail("track") reaches the lead’s goal', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page, Worker } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Conversation, MessageCreated, MessageStats, MessengerBootResult, WidgetConversation } from '../../api/types.ts';
+import type { Conversation, MessageCreated, MessageStats, MessengerBootResult, TeamEvent, WidgetConversation } from '../../api/types.ts';
 import type { ShownNotification } from '../../extension/background/team-events/notification-log.ts';
 import type { RunningServer } from '../../server/server.ts';
 import { HUMAN_UA, launchWithExtension } from '../support/browser.ts';
@@ -27,6 +27,7 @@ let mail: { server: Server; port: number };
 let context: BrowserContext;
 let worker: Worker;
 let extensionId: string;
+let extensionDir: string;
 const pages: Record<string, string> = {};
 
 const api = adminApi(() => apiBase, TOKEN);
@@ -76,7 +77,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'clicktrail-ext-'));
   ({ server, apiBase, publicUrl } = await startShopServer(dir, TOKEN));
   mail = await pageServer(pages);
-  const extensionDir = join(dir, 'extension');
+  extensionDir = join(dir, 'extension');
   buildExtension(extensionDir, ['http://127.0.0.1/*', 'http://mail.shop.test/*']);
   context = await launchWithExtension(join(dir, 'profile'), extensionDir);
   worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
@@ -184,11 +185,11 @@ describe('the extension against a real server', () => {
       expect.stringMatching(/^×1 · /),
       expect.stringMatching(/^×1 · /),
     ]);
-    expect(await card.locator('.bots').textContent()).toBe('1 suspected-bot hits kept apart');
+    expect(await card.locator('.bots').textContent()).toBe('1 suspected-bot hit on this link set apart');
 
     await page.hover('a:has-text("Our blog")');
     await expect.poll(() => card.locator('.none').count()).toBe(1);
-    expect(await card.locator('.bots').textContent()).toBe('1 suspected-bot hits kept apart');
+    expect(await card.locator('.bots').textContent()).toBe('1 suspected-bot hit on this link set apart');
 
     // The toggle hides the paint and keeps the legend.
     await page.click('[data-clicktrail-overlay] button.toggle');
@@ -206,7 +207,7 @@ describe('the extension against a real server', () => {
     expect(stats.clicks.unique).toBe(3);
     expect(await row.locator('.sent').textContent()).toBe('3');
     expect(await row.locator('.click-rate').textContent()).toBe('100%');
-    expect(await row.locator('.clicked').getAttribute('title')).toBe('6 human clicks by 3 people; 3 suspected bots');
+    expect(await row.locator('.clicked').getAttribute('title')).toBe('6 human clicks by 3 people; 3 suspected-bot hits set apart');
     await expect.poll(() => row.locator('svg.sparkline rect.human').count()).toBeGreaterThan(0);
     expect(await row.locator('svg.sparkline rect.bot').count()).toBeGreaterThan(0);
 
@@ -215,6 +216,55 @@ describe('the extension against a real server', () => {
     await page.reload();
     await expect.poll(() => row.locator('.clicked').textContent()).toBe('3');
     await context.setOffline(false);
+    await page.close();
+  });
+
+  it('gives the same suspected-bot hits in the header, the popup and both legends on a message with a honeypot hit', async () => {
+    const m = await api<MessageCreated>('POST', '/api/messages', {
+      subject: 'Honeypot check',
+      html: '<p><a href="https://shop.test/a">First</a> · <a href="https://shop.test/b">Second</a></p>',
+    });
+    await api('POST', `/api/messages/${m.id}/recipients`, { recipients: [{ email: 'ada@shop.test', name: 'Ada Lovelace' }, { email: 'ben@shop.test' }] });
+    await api('POST', `/api/messages/${m.id}/send`);
+    const preview = async (email: string) =>
+      (await fetch(`${apiBase}/api/messages/${m.id}/preview?email=${email}`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    const [adaHtml, benHtml] = await Promise.all([preview('ada@shop.test'), preview('ben@shop.test')]);
+    const [ada, ben] = [trackedUrls(adaHtml, publicUrl), trackedUrls(benHtml, publicUrl)];
+    expect(ben).toHaveLength(3); // two links, then the honeypot in the footer
+    await click(ada[0]!, 'human');
+    await click(ben[1]!, 'bot-ua');
+    await click(ben[2]!, 'bot-ua'); // the hidden link
+    const stats = await until('the honeypot hit recorded', async () => {
+      const s = await api<MessageStats>('GET', `/api/messages/${m.id}/stats`);
+      return s.clicks.total === 1 && s.clicks.bot === 2 && s;
+    });
+    expect(stats.links.reduce((n, l) => n + l.clicks.bot, 0)).toBe(1); // the honeypot is no link of the mail
+
+    // The message view: its header, its link table (a row for the hidden link), the legend over the mail.
+    const view = await extensionPage(`message/message.html?id=${m.id}`);
+    await expect.poll(() => view.locator('.summary .bot-hits').textContent()).toBe('2suspected-bot hits');
+    expect(await view.locator('.summary .human-clicks').textContent()).toBe('1human click');
+    expect(await view.locator('section.links tr.hidden-link td').allTextContents()).toEqual(['hidden link (no person can see it)', '0', '0', '1', '—']);
+    const legend = view.frameLocator('iframe').locator('[data-clicktrail-overlay] .legend .totals');
+    await expect.poll(() => legend.textContent()).toBe('1 human click · 2 suspected-bot hits set apart (1 on the hidden link)');
+    await view.screenshot({ path: join(tmpdir(), 'clicktrail-shots', 'honeypot-message-view.png'), fullPage: true });
+    await view.close();
+
+    // The popup.
+    const popup = await extensionPage('popup/popup.html');
+    const row = popup.locator(`li.message[data-message-id="${m.id}"]`);
+    await expect.poll(() => row.locator('.clicked').getAttribute('title')).toBe('1 human click by 1 person; 2 suspected-bot hits set apart (1 on the hidden link)');
+    const summary = (await api<{ id: number; clicks: { bot: number } }[]>('GET', '/api/messages')).find((s) => s.id === m.id)!;
+    expect(summary.clicks.bot).toBe(stats.clicks.bot);
+    await popup.close();
+
+    // The overlay on the mail in a webmail page.
+    pages['/sent/honeypot'] = webmailPage('Honeypot check', adaHtml.replace(/<img[^>]*\/o\/[^>]*>/, ''));
+    const page = await context.newPage();
+    await page.goto(`http://mail.shop.test:${mail.port}/sent/honeypot`);
+    await overlayTab(page.url());
+    const totals = page.locator('[data-clicktrail-overlay] .legend .totals');
+    await expect.poll(() => totals.textContent()).toBe('1 human click · 2 suspected-bot hits set apart (1 on the hidden link)');
     await page.close();
   });
 
@@ -251,15 +301,71 @@ describe('the extension against a real server', () => {
     // Where a click on that notification leads.
     const inbox = await extensionPage(`inbox/inbox.html#conversation=${conversation.id}`);
     await expect.poll(() => inbox.locator('.bubble.visitor').first().textContent()).toMatch(/^Do you ship to Norway\?/);
-    await inbox.fill('textarea[name=reply]', 'We do! Shipping to Norway takes 3 days.');
-    await inbox.click('form.reply button[type=submit]');
+    // Enter sends and Shift+Enter makes a new line, as in the widget.
+    const reply = inbox.locator('textarea[name=reply]');
+    await reply.click();
+    await inbox.keyboard.type('We do!');
+    await inbox.keyboard.press('Shift+Enter');
+    await inbox.keyboard.type('Shipping to Norway takes 3 days.');
+    expect(await reply.inputValue()).toBe('We do!\nShipping to Norway takes 3 days.');
+    expect(await inbox.locator('.bubble.team').count()).toBe(0);
+    await inbox.keyboard.press('Enter');
     await expect.poll(() => inbox.locator('.bubble.team').count()).toBe(1);
+    expect(await reply.inputValue()).toBe('');
     const thread = await api<Conversation>('GET', `/api/conversations/${conversation.id}`);
     expect(thread.messages.map((m) => [m.author, m.body])).toEqual([
       ['visitor', 'Do you ship to Norway?'],
-      ['team', 'We do! Shipping to Norway takes 3 days.'],
+      ['team', 'We do! Shipping to Norway takes 3 days.'.replace(' Shipping', '\nShipping')],
     ]);
+
+    // The "by email click" tag keeps clear of the time, even beside a name too long for the row.
+    const row = inbox.locator(`.list li[data-conversation-id="${conversation.id}"]`);
+    expect(await row.locator('.tag').textContent()).toBe('by email click');
+    await row.locator('.name').evaluate((el) => (el.textContent = 'Augusta Ada King, Countess of Lovelace and of Ockham'));
+    const [name, tag, time] = await Promise.all([row.locator('.name').boundingBox(), row.locator('.tag').boundingBox(), row.locator('time').boundingBox()]);
+    expect(name!.x + name!.width).toBeLessThanOrEqual(tag!.x);
+    expect(tag!.x + tag!.width + 4).toBeLessThanOrEqual(time!.x);
+    expect(await row.locator('.tag').evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    await inbox.screenshot({ path: join(tmpdir(), 'clicktrail-shots', 'inbox.png') });
     await inbox.close();
+  });
+
+  it('a fresh extension on a server with 150 team events shows none of them, then the next one', async () => {
+    // 150 visitors' messages (news, each worth a notification), logged as the messenger logs them;
+    // the widget's own route would need a visitor per 30 of them (its rate limit).
+    const created = (await api<TeamEvent[]>('GET', '/api/notifications?after=0')).find((e) => e.type === 'conversation.created')!;
+    const { id: _id, ...asNew } = created;
+    for (let i = 0; i < 150; i++) await server.ctx.messenger.events.publish(asNew);
+    const latest = await api<{ latestId: number }>('GET', '/api/notifications/latest');
+    expect((await api<unknown[]>('GET', '/api/notifications?after=0')).length).toBe(100); // the oldest page: no baseline
+    expect(latest.latestId).toBeGreaterThan(150);
+    // (The first browser is told of those 150 too: it was listening.)
+
+    const fresh = await launchWithExtension(join(dir, 'profile-fresh'), extensionDir);
+    try {
+      const freshWorker = fresh.serviceWorkers()[0] ?? (await fresh.waitForEvent('serviceworker'));
+      const freshStorage = <T>(key: string) => freshWorker.evaluate(async (k) => (await chrome.storage.local.get(k))[k], key) as Promise<T>;
+      const options = await fresh.newPage();
+      await options.goto(`chrome-extension://${new URL(freshWorker.url()).host}/options/options.html`);
+      await options.fill('input[name=url]', apiBase);
+      await options.fill('input[name=token]', TOKEN);
+      await options.click('button[type=submit]');
+      await expect.poll(() => options.textContent('.result')).toBe('Saved.');
+      await until('the fresh baseline', async () => (await freshStorage<number | null>('lastEventId')) === latest.latestId);
+
+      // One new event: it is notified (the stream is live), and nothing from before it ever was.
+      await server.ctx.messenger.events.publish(asNew);
+      const shown = await until('the new event’s notification', async () => {
+        const log = (await freshStorage<ShownNotification[]>('notificationsShown')) ?? [];
+        return log.length > 0 && log;
+      });
+      await new Promise((r) => setTimeout(r, 1000)); // anything replayed would arrive with it
+      const all = (await freshStorage<ShownNotification[]>('notificationsShown')) ?? shown;
+      expect(all.map((n) => n.eventId)).toEqual([latest.latestId + 1]);
+      await options.close();
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('paints 200 links (the figure is logged, not asserted)', async () => {

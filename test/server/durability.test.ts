@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startChildServer, type ChildServer } from '../support/child-server.ts';
 import { removeDir, tempDir, testServer } from '../support/server.ts';
+import { sqlAt } from '../support/sql.ts';
 import { BROWSER_UA, db, hit, sendMessage, sentInFreshFolder } from '../support/tracking.ts';
 
 const dirs: string[] = [];
@@ -33,7 +34,7 @@ async function clickEach(server: ChildServer, paths: string[]): Promise<void> {
 
 describe('durable click recording', () => {
   it('has every click that got a 302 in the database after a SIGKILL mid-load', async () => {
-    const { env, links, dbPath } = await prepare();
+    const { env, links } = await prepare();
     const server = await startChildServer(env);
     children.push(server);
 
@@ -66,10 +67,8 @@ describe('durable click recording', () => {
     // It starts again on the same file, and every answered click is there.
     const again = await startChildServer(env);
     children.push(again);
-    const check = new Database(dbPath, { readonly: true });
-    const stored = new Set((check.prepare('SELECT user_agent FROM clicks').all() as { user_agent: string }[]).map((r) => r.user_agent));
-    const ips = check.prepare('SELECT DISTINCT ip FROM clicks').all();
-    check.close();
+    const stored = new Set((await sqlAt<{ user_agent: string }>(env, 'SELECT user_agent FROM clicks')).map((r) => r.user_agent));
+    const ips = await sqlAt(env, 'SELECT DISTINCT ip FROM clicks');
     const missing = answered.filter((ua) => !stored.has(ua));
     expect(missing).toEqual([]);
     // Stored addresses are networks, never the address itself.
@@ -78,6 +77,7 @@ describe('durable click recording', () => {
     expect(await again.exited).toBe(0);
   });
 
+  // The next three lock the SQLite file: SQLite's own lock. PostgreSQL's unavailable database: postgres-durability.test.ts.
   it('keeps redirecting while the database is locked, and writes the clicks once it is back', async () => {
     const dir = tempDir();
     dirs.push(dir);

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { IDENTITY_COOKIE } from '../../api/identity.ts';
 import { identityToken } from '../../server/tokens/tokens.ts';
 import { removeDir, testServer, type TestServer } from '../support/server.ts';
-import { db, hit, sendMessage } from '../support/tracking.ts';
+import { sql } from '../support/sql.ts';
+import { hit, sendMessage } from '../support/tracking.ts';
 
 let s: TestServer;
 afterEach(async () => {
@@ -53,7 +54,7 @@ describe('the identity cookie', () => {
     const { id } = (await (await s.api('POST', '/api/messages', { subject: 's', html: HTML })).json()) as { id: number };
     await s.api('POST', `/api/messages/${id}/recipients`, { recipients: [{ email: 'a@shop.test' }] });
     await s.api('POST', `/api/messages/${id}/send`);
-    db(s).prepare('UPDATE recipients SET sent_at = sent_at - 3600000').run();
+    await sql(s, 'UPDATE recipients SET sent_at = sent_at - 3600000');
     const preview = await (await s.api('GET', `/api/messages/${id}/preview?email=a@shop.test`)).text();
     const path = /href="https:\/\/links\.shop\.test(\/c\/[^"]+)"/.exec(preview)![1]!;
     const cookie = cookieOf(await hit(s, path))!;
@@ -83,7 +84,7 @@ describe('the identity cookie', () => {
 
     // b's mail went out eight days ago: past the seven-day identification window.
     await s.api('PATCH', '/api/settings', { leadEmailIdentification: true });
-    db(s).prepare(`UPDATE recipients SET sent_at = sent_at - ? WHERE email = 'b@shop.test'`).run(8 * 86_400_000);
+    await sql(s, `UPDATE recipients SET sent_at = sent_at - ? WHERE email = 'b@shop.test'`, 8 * 86_400_000);
     const late = await hit(s, sent.copies.get('b@shop.test')!.links[0]!);
     expect(late.status).toBe(302);
     expect(cookieOf(late)).toBeNull();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { KEPT_HITS, RecentHits, REPEAT_HITS } from '../../server/tracking/recent-hits.ts';
 import { useTestServer, type TestServer } from '../support/server.ts';
-import { db, hit, sendMessage } from '../support/tracking.ts';
+import { sql } from '../support/sql.ts';
+import { hit, sendMessage } from '../support/tracking.ts';
 
 describe('a recipient’s recent hits', () => {
   it('keeps a bounded number of hits however often one link is requested', () => {
@@ -102,12 +103,11 @@ describe('one hammered link', () => {
     await Promise.all([...Array.from({ length: 8 }, worker), readerClicks]);
     await s.ctx.tracking.settle();
 
-    const byReason = db(s)
-      .prepare(
-        `SELECT r.email, c.bot_reason AS reason, count(*) AS n FROM clicks c JOIN recipients r ON r.id = c.recipient_id
-         GROUP BY 1, 2 ORDER BY 1, 2`,
-      )
-      .all();
+    const byReason = await sql(
+      s,
+      `SELECT r.email, c.bot_reason AS reason, count(*) AS n FROM clicks c JOIN recipients r ON r.id = c.recipient_id
+       GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST`,
+    );
     expect(byReason).toEqual([
       { email: 'hammer@shop.test', reason: 'repeat', n: HITS },
       { email: 'reader@shop.test', reason: null, n: 2 },

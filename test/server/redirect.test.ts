@@ -4,14 +4,15 @@ import { getRequestListener } from '@hono/node-server';
 import { trackingListener } from '../../server/tracking/node-listener.ts';
 import { clickToken, Keyring } from '../../server/tokens/tokens.ts';
 import { useTestServer, type TestServer } from '../support/server.ts';
-import { db, hit, sendMessage } from '../support/tracking.ts';
+import { sql, sqlRow, sqlValue } from '../support/sql.ts';
+import { hit, sendMessage } from '../support/tracking.ts';
 
 let s: TestServer;
 useTestServer((server) => {
   s = server;
 });
 
-const clickCount = () => (db(s).prepare('SELECT count(*) AS n FROM clicks').get() as { n: number }).n;
+const clickCount = () => sqlValue<number>(s, 'SELECT count(*) AS n FROM clicks');
 
 describe('the redirect', () => {
   it('answers 302 to the stored destination, with merge tags filled for that recipient', async () => {
@@ -27,7 +28,7 @@ describe('the redirect', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     expect((await hit(s, act!)).headers.get('location')).toBe('https://app.shop.test/confirm/abc');
-    expect(clickCount()).toBe(2);
+    expect(await clickCount()).toBe(2);
 
     // The recipient is cached now; an edit through the API still reaches the next redirect.
     await s.api('POST', `/api/messages/${sent.id}/recipients`, {
@@ -41,7 +42,7 @@ describe('the redirect', () => {
     const res = await hit(s, sent.copies.get('a@shop.test')!.links[0]!, { method: 'HEAD' });
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('https://www.shop.test/');
-    expect(db(s).prepare('SELECT bot_reason FROM clicks').all()).toEqual([{ bot_reason: 'head' }]);
+    expect(await sql(s, 'SELECT bot_reason FROM clicks')).toEqual([{ bot_reason: 'head' }]);
   });
 
   it('never answers with a Location it did not store: open-redirect and tamper payloads get a plain 404, on both front ends', async () => {
@@ -112,7 +113,7 @@ describe('the redirect', () => {
       if (!suffix.startsWith('#')) expect((await raw(valid + suffix)).location).toBe('https://www.shop.test/');
     }
     server.close();
-    expect(clickCount()).toBe(5);
+    expect(await clickCount()).toBe(5);
   });
 
   it('reads the same request headers on both front ends, whatever their case, repeated ones joined', async () => {
@@ -162,7 +163,7 @@ describe('the redirect', () => {
       expect(Boolean(viaHono.headers.get('set-cookie')), JSON.stringify(c.headers)).toBe(c.cookie);
     }
     server.close();
-    const reasons = (db(s).prepare('SELECT bot_reason FROM clicks ORDER BY id').all() as { bot_reason: string | null }[]).map((r) => r.bot_reason);
+    const reasons = (await sql<{ bot_reason: string | null }>(s, 'SELECT bot_reason FROM clicks ORDER BY id')).map((r) => r.bot_reason);
     // Each case twice, once per front end, in order.
     expect(reasons).toEqual(cases.flatMap((c) => [c.reason, c.reason]));
   });
@@ -174,7 +175,7 @@ describe('the redirect', () => {
     const crossed = clickToken.sign(s.ctx.keys, r1, two.links[0]!.id);
     expect((await hit(s, `/c/${crossed}`)).status).toBe(404);
     expect((await hit(s, `/c/${clickToken.sign(s.ctx.keys, 999_999, one.links[0]!.id)}`)).status).toBe(404);
-    expect(clickCount()).toBe(0);
+    expect(await clickCount()).toBe(0);
   });
 
   it('serves the open pixel uncached, and counts nothing for an unknown token', async () => {
@@ -187,7 +188,7 @@ describe('the redirect', () => {
     expect(gif.subarray(0, 6).toString()).toBe('GIF89a');
     expect([gif.readUInt16LE(6), gif.readUInt16LE(8)]).toEqual([1, 1]);
     expect((await hit(s, '/o/AAAAAAAAAAAAAAAAAAAAAA')).status).toBe(404);
-    expect(db(s).prepare('SELECT count(*) AS n FROM opens').get()).toEqual({ n: 1 });
+    expect(await sqlRow(s, 'SELECT count(*) AS n FROM opens')).toEqual({ n: 1 });
   });
 
   it('keeps redirecting links sent before click tracking was turned off', async () => {

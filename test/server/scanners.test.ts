@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { MessageStats } from '../../api/types.ts';
 import { useTestServer, type TestServer } from '../support/server.ts';
-import { db, hit, sendMessage } from '../support/tracking.ts';
+import { sql } from '../support/sql.ts';
+import { hit, sendMessage } from '../support/tracking.ts';
 
 let s: TestServer;
 // Behind a proxy on loopback, as a deployment behind a load balancer: X-Forwarded-For is the client.
@@ -36,9 +37,7 @@ async function scenario(steps: Step[]) {
   const copy = sent.copies.get('michelle@shop.test')!;
   let cookies = 0;
   for (const step of steps) {
-    db(s)
-      .prepare('UPDATE recipients SET sent_at = ? WHERE message_id = ?')
-      .run(Date.now() - step.at * 1000, sent.id);
+    await sql(s, 'UPDATE recipients SET sent_at = ? WHERE message_id = ?', Date.now() - step.at * 1000, sent.id);
     s.ctx.tracking.forgetRecipients();
     const res = await hit(s, step.link === 'honeypot' ? copy.honeypot : copy.links[step.link]!, {
       ua: CHROME,
@@ -48,9 +47,10 @@ async function scenario(steps: Step[]) {
     if (res.headers.get('set-cookie')) cookies++;
   }
   await s.ctx.tracking.settle();
-  const verdicts = db(s)
-    .prepare(`SELECT c.bot_reason AS bot, c.suspect_reason AS suspect FROM clicks c JOIN links l ON l.id = c.link_id WHERE l.honeypot = 0 ORDER BY c.id`)
-    .all() as { bot: string | null; suspect: string | null }[];
+  const verdicts = await sql<{ bot: string | null; suspect: string | null }>(
+    s,
+    `SELECT c.bot_reason AS bot, c.suspect_reason AS suspect FROM clicks c JOIN links l ON l.id = c.link_id WHERE l.honeypot = 0 ORDER BY c.id`,
+  );
   const stats = (await (await s.api('GET', `/api/messages/${sent.id}/stats`)).json()) as MessageStats;
   return { cookies, verdicts: verdicts.map((v) => v.bot ?? (v.suspect ? `suspect:${v.suspect}` : 'human')), stats };
 }

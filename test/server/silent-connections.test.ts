@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SILENT_MS } from '../../server/http/connections.ts';
 import { startChildServer, type ChildServer } from '../support/child-server.ts';
 import { removeDir, testServer } from '../support/server.ts';
-import { BROWSER_UA, db, sentInFreshFolder } from '../support/tracking.ts';
+import { sqlRow } from '../support/sql.ts';
+import { BROWSER_UA, sentInFreshFolder } from '../support/tracking.ts';
 
 const dirs: string[] = [];
 const children: ChildServer[] = [];
@@ -67,7 +68,7 @@ describe('silent connections', () => {
     expect(await server.exited).toBe(0);
     expect(server.output()).not.toMatch(/EMFILE/);
     const check = testServer(env, dir);
-    expect(db(check).prepare('SELECT count(*) AS n FROM clicks').get()).toEqual({ n: 50 });
+    expect(await sqlRow(check, 'SELECT count(*) AS n FROM clicks')).toEqual({ n: 50 });
     await check.close();
   }, 60_000);
 });

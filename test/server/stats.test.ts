@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { MessageStats, MessageSummary, PersonStats } from '../../api/types.ts';
 import { useTestServer, type TestServer } from '../support/server.ts';
-import { db, hit, sendMessage } from '../support/tracking.ts';
+import { sql, sqlRow } from '../support/sql.ts';
+import { hit, sendMessage } from '../support/tracking.ts';
 
 let s: TestServer;
 useTestServer((server) => {
@@ -66,7 +67,7 @@ describe('stats and people from a scripted sequence of clicks', () => {
     expect(stats.timeline).toHaveLength(1);
     expect(stats.timeline[0]).toMatchObject({ human: 4, bot: 8 });
 
-    const reasons = db(s).prepare('SELECT bot_reason AS r, count(*) AS n FROM clicks GROUP BY 1 ORDER BY 1').all();
+    const reasons = await sql(s, 'SELECT bot_reason AS r, count(*) AS n FROM clicks GROUP BY 1 ORDER BY 1 NULLS FIRST');
     expect(reasons).toEqual([
       { r: null, n: 4 },
       { r: 'bot-ua', n: 1 },
@@ -108,7 +109,7 @@ describe('stats and people from a scripted sequence of clicks', () => {
   it('takes a click within the scanner window after delivery for a scanner', async () => {
     const sent = await sendMessage(s, HTML, people.slice(0, 1), 0);
     await hit(s, sent.copies.get('r1@shop.test')!.links[0]!);
-    expect(db(s).prepare('SELECT bot_reason FROM clicks').get()).toEqual({ bot_reason: 'too-soon' });
+    expect(await sqlRow(s, 'SELECT bot_reason FROM clicks')).toEqual({ bot_reason: 'too-soon' });
     await s.api('PATCH', '/api/settings', { scannerWindowSeconds: 0 });
     await hit(s, sent.copies.get('r1@shop.test')!.links[0]!);
     const stats = (await (await s.api('GET', `/api/messages/${sent.id}/stats`)).json()) as MessageStats;

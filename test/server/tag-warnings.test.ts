@@ -2,7 +2,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Message, MessageCreated, SendRefused, SendResult } from '../../api/types.ts';
 import { useTestServer, type TestServer } from '../support/server.ts';
-import { db, hit } from '../support/tracking.ts';
+import { sqlRow } from '../support/sql.ts';
+import { hit } from '../support/tracking.ts';
 
 let s: TestServer;
 useTestServer((server) => {
@@ -93,7 +94,7 @@ describe('tags at send time', () => {
     for (const email of ['ann@shop.test', 'ben@shop.test']) {
       expect(await s.ctx.store.findRecipient(id, email)).toMatchObject({ status: 'pending', error: null });
     }
-    expect(db(s).prepare('SELECT sum(attempts) AS n FROM recipients WHERE message_id = ?').get(id)).toEqual({ n: 0 });
+    expect(await sqlRow(s, 'SELECT sum(attempts) AS n FROM recipients WHERE message_id = ?', id)).toEqual({ n: 0 });
 
     await s.api('POST', `/api/messages/${id}/recipients`, { recipients: [{ email: 'ben@shop.test', name: 'Ben Day' }] });
     const result = (await (await s.api('POST', `/api/messages/${id}/send`, { allowMissing: false })).json()) as SendResult;

@@ -3,7 +3,8 @@ import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startChildServer, type ChildServer } from '../support/child-server.ts';
 import { removeDir, testServer } from '../support/server.ts';
-import { BROWSER_UA, CHILD_ENV, db, sentInFreshFolder } from '../support/tracking.ts';
+import { sqlRow, sqlValue } from '../support/sql.ts';
+import { BROWSER_UA, CHILD_ENV, sentInFreshFolder } from '../support/tracking.ts';
 import { sseReader } from '../widget/support.ts';
 
 const dirs: string[] = [];
@@ -89,10 +90,10 @@ describe('CLICKTRAIL_WORKERS=2: two processes on one port', () => {
     expect(await server.exited).toBe(0);
     const check = testServer(env, dir);
     try {
-      const counted = (db(check).prepare('SELECT count(*) AS n FROM clicks').get() as { n: number }).n;
+      const counted = await sqlValue<number>(check, 'SELECT count(*) AS n FROM clicks');
       expect(counted).toBe(answered);
       // Both workers answered clicks: two journals, two positions.
-      expect(db(check).prepare('SELECT count(*) AS n FROM click_journals').get()).toEqual({ n: 2 });
+      expect(await sqlRow(check, 'SELECT count(*) AS n FROM click_journals')).toEqual({ n: 2 });
       // (Each recipient hammers its link here: most are 'repeat' bot hits. Counted either way, once.)
       const stats = (await (await check.api('GET', `/api/messages/${messageId}/stats`)).json()) as { clicks: { total: number; bot: number } };
       expect(stats.clicks.total + stats.clicks.bot).toBe(answered);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { withTestStore } from './postgres.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -20,7 +21,7 @@ export async function startChildServer(env: Record<string, string>, { openFiles 
   const [command, ...args] = openFiles ? ['bash', '-c', `ulimit -n ${openFiles} && exec "$@"`, 'bash', ...node] : node;
   const child = spawn(command!, args, {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', ...env },
+    env: { ...process.env, PORT: '0', ...withTestStore(env) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -8,6 +8,7 @@ import { createApp } from '../../server/app.ts';
 import { loadConfig } from '../../server/config/config.ts';
 import type { AppContext } from '../../server/context.ts';
 import { buildContext, httpServer } from '../../server/server.ts';
+import { releaseTestDatabases, withTestStore } from './postgres.ts';
 
 /** The project's own email templates (test/fixtures/emails/README.md says what each one carries). */
 export const FIXTURES = join(import.meta.dirname, '../fixtures/emails');
@@ -44,13 +45,16 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** The real app on a real SQLite file in a fresh temporary folder. */
+/** The real app on a real SQLite file (or, CLICKTRAIL_TEST_STORE=postgres, a PostgreSQL database) in a fresh temporary folder. */
 export function testServer(env: Record<string, string> = {}, dir = tempDir()): TestServer {
-  const config = loadConfig({
-    CLICKTRAIL_DB: join(dir, 'clicktrail.db'),
-    CLICKTRAIL_PUBLIC_URL: 'http://links.shop.test',
-    ...env,
-  });
+  // CLICKTRAIL_TEST_STORE=postgres: a database of the test cluster stands for the SQLite file.
+  const config = loadConfig(
+    withTestStore({
+      CLICKTRAIL_DB: join(dir, 'clicktrail.db'),
+      CLICKTRAIL_PUBLIC_URL: 'http://links.shop.test',
+      ...env,
+    }),
+  );
   const ctx = buildContext(config, 'inline');
   const app = createApp(ctx);
   const http = httpServer(ctx, app);
@@ -104,6 +108,7 @@ export function useTestServer(use: (s: TestServer) => void | Promise<void>, env:
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+  releaseTestDatabases(dir);
 }
 
 /** Tracked-link and pixel URLs found in rendered HTML or text. */

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { LinkPlacement, MessageCreated } from '../../api/types.ts';
 import type { SqliteStore } from '../../server/store/sqlite/store.ts';
 import { join } from 'node:path';
+import { sql } from './sql.ts';
 import { tempDir, testServer, type TestServer } from './server.ts';
 
 export const BROWSER_UA =
@@ -31,7 +32,7 @@ export async function sendMessage(
   const { id, links } = (await (await s.api('POST', '/api/messages', { subject: 'Hello', html })).json()) as MessageCreated;
   await s.api('POST', `/api/messages/${id}/recipients`, { recipients });
   await s.api('POST', `/api/messages/${id}/send`);
-  db(s).prepare('UPDATE recipients SET sent_at = sent_at - ? WHERE message_id = ?').run(sentAgoMs, id);
+  await sql(s, 'UPDATE recipients SET sent_at = sent_at - ? WHERE message_id = ?', sentAgoMs, id);
   const copies = new Map<string, { links: string[]; honeypot: string; pixel: string }>();
   for (const r of recipients) {
     const html = await (await s.api('GET', `/api/messages/${id}/preview?email=${encodeURIComponent(r.email)}`)).text();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Conversation, TeamEvent, WidgetConversation } from '../../api/types.ts';
 import { useTestServer, type TestServer } from '../support/server.ts';
-import { db, hit, sendMessage } from '../support/tracking.ts';
+import { sql } from '../support/sql.ts';
+import { hit, sendMessage } from '../support/tracking.ts';
 import { boot, SITE, widgetCall } from './support.ts';
 
 let s: TestServer;
@@ -72,7 +73,7 @@ describe('an identifying click, before and after it is judged', () => {
     ).json()) as { id: number };
     await s.api('POST', `/api/messages/${id}/recipients`, { recipients: [{ email: 'gina@shop.test', name: 'Gina Goal' }] });
     await s.api('POST', `/api/messages/${id}/send`);
-    db(s).prepare('UPDATE recipients SET sent_at = sent_at - 3600000 WHERE message_id = ?').run(id);
+    await sql(s, 'UPDATE recipients SET sent_at = sent_at - 3600000 WHERE message_id = ?', id);
     const html = await (await s.api('GET', `/api/messages/${id}/preview?email=gina@shop.test`)).text();
     const cookie = await click(/href="http:\/\/links\.shop\.test(\/c\/[^"]+)"/.exec(html)![1]!);
     const { session } = await boot(s, { identity: cookie, url: `${SITE}/signup` });

@@ -1,11 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Conversation, ConversationMessage, ConversationSummary, WidgetConversation } from '../../api/types.ts';
 import { userHash } from '../../server/messenger/identify.ts';
 import { LIMITS } from '../../server/messenger/rate-limit.ts';
-import { openDatabase } from '../../server/store/sqlite/database.ts';
-import { SqliteStore } from '../../server/store/sqlite/store.ts';
 import { identityToken, Keyring } from '../../server/tokens/tokens.ts';
 import { useTestServer, type TestServer } from '../support/server.ts';
+import { sql, sqlValue } from '../support/sql.ts';
 import { allowSite, boot, michelleClicked, SITE, sseReader, widgetCall } from './support.ts';
 
 let s: TestServer;
@@ -139,8 +138,7 @@ describe('verified identities', () => {
     // The lead's goal is the lead's: the attacker's event reaches nobody's.
     const tracked = await widgetCall(s, 'POST', '/messenger/events', { session: attacker.session, body: { name: 'signed_up' } });
     expect(await tracked.json()).toEqual({ recorded: true, goalsCompleted: 0 });
-    const db = (s.ctx.store as unknown as { db: import('better-sqlite3').Database }).db;
-    expect(db.prepare('SELECT goal_at FROM recipients WHERE id = ?').pluck().get(recipient.id)).toBeNull();
+    expect(await sqlValue(s, 'SELECT goal_at FROM recipients WHERE id = ?', recipient.id)).toBeNull();
   });
 
   it('keeps two signed-in users with the same email two people, each with their own conversations', async () => {
@@ -292,15 +290,34 @@ describe('messenger conversations', () => {
 });
 
 describe('messenger abuse limits', () => {
-  it('refuses pages from origins not on the allow-list, and lets the server’s own origin in', async () => {
-    const evil = await widgetCall(s, 'POST', '/messenger/boot', { body: {}, headers: { origin: 'https://evil.test' } });
-    expect(evil.status).toBe(403);
-    expect(await error(evil)).toMatch(/origin https:\/\/evil\.test may not use the messenger/);
-    const preflight = await widgetCall(s, 'OPTIONS', '/messenger/boot', {
-      headers: { origin: 'https://evil.test', 'access-control-request-method': 'POST' },
-    });
-    expect(preflight.status).toBe(403);
-    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+  it('refuses pages from origins not on the allow-list, readably and naming the setting, and lets the server’s own origin in', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const evil = await widgetCall(s, 'POST', '/messenger/boot', { body: {}, headers: { origin: 'https://evil.test' } });
+      expect(evil.status).toBe(403);
+      // The page it refuses can read why (the widget shows it is unavailable), and the setting is named.
+      expect(evil.headers.get('access-control-allow-origin')).toBe('https://evil.test');
+      expect(await evil.json()).toEqual({
+        error: 'origin https://evil.test may not use the messenger: add it to settings.allowedOrigins',
+        setting: 'allowedOrigins',
+        origin: 'https://evil.test',
+      });
+      // The preflight passes (it does nothing); the request after it is the one refused.
+      const preflight = await widgetCall(s, 'OPTIONS', '/messenger/boot', {
+        headers: { origin: 'https://evil.test', 'access-control-request-method': 'POST' },
+      });
+      expect(preflight.status).toBe(204);
+      const again = await widgetCall(s, 'POST', '/messenger/conversations', { body: { body: 'hi', clientId: clientId() }, headers: { origin: 'https://evil.test' } });
+      expect(again.status).toBe(403);
+      await widgetCall(s, 'POST', '/messenger/boot', { body: {}, headers: { origin: 'https://other.test' } });
+      // One log line per refused origin, naming the setting.
+      const lines = warn.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('allowedOrigins'));
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(/refused a page on https:\/\/evil\.test: it is not in settings\.allowedOrigins/);
+      expect(lines[1]).toMatch(/https:\/\/other\.test/);
+    } finally {
+      warn.mockRestore();
+    }
 
     const ok = await widgetCall(s, 'OPTIONS', '/messenger/boot', {
       headers: { 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
@@ -354,36 +371,34 @@ describe('messenger abuse limits', () => {
 describe('goals', () => {
   it('marks a recipient’s goal when they do the event within the window after their send, once', async () => {
     const { recipient } = await michelleClicked(s, { goal: { event: 'signed_up', withinDays: 3 } });
-    const goalAt = () => (s.ctx.store as unknown as { db: import('better-sqlite3').Database }).db
-      .prepare('SELECT goal_at FROM recipients WHERE id = ?').pluck().get(recipient.id) as number | null;
-    expect(goalAt()).toBeNull();
+    const goalAt = () => sqlValue<number | null>(s, 'SELECT goal_at FROM recipients WHERE id = ?', recipient.id);
+    expect(await goalAt()).toBeNull();
 
     const other = await s.api('POST', '/api/events', { email: 'michelle@shop.test', name: 'viewed_pricing' });
     expect(await other.json()).toEqual({ recorded: true, goalsCompleted: 0 });
-    expect(goalAt()).toBeNull();
+    expect(await goalAt()).toBeNull();
 
     const before = Date.now();
     const done = await s.api('POST', '/api/events', { email: 'MICHELLE@shop.test', name: 'signed_up' });
     expect(done.status).toBe(202);
     expect(await done.json()).toEqual({ recorded: true, goalsCompleted: 1 });
-    expect(goalAt()).toBeGreaterThanOrEqual(before);
-    const first = goalAt();
+    expect(await goalAt()).toBeGreaterThanOrEqual(before);
+    const first = await goalAt();
     expect(await (await s.api('POST', '/api/events', { email: 'michelle@shop.test', name: 'signed_up' })).json()).toMatchObject({ goalsCompleted: 0 });
-    expect(goalAt()).toBe(first);
+    expect(await goalAt()).toBe(first);
 
     expect((await s.api('POST', '/api/events', { email: 'nope', name: 'signed_up' })).status).toBe(400);
   });
 
   it('does not count an event later than withinDays after the send, nor one for a message never sent', async () => {
     const { recipient } = await michelleClicked(s, { goal: { event: 'paid', withinDays: 2 } });
-    const db = (s.ctx.store as unknown as { db: import('better-sqlite3').Database }).db;
-    db.prepare('UPDATE recipients SET sent_at = ? WHERE id = ?').run(Date.now() - 3 * 86_400_000, recipient.id);
+    await sql(s, 'UPDATE recipients SET sent_at = ? WHERE id = ?', Date.now() - 3 * 86_400_000, recipient.id);
     expect(await (await s.api('POST', '/api/events', { email: 'michelle@shop.test', name: 'paid' })).json()).toMatchObject({ goalsCompleted: 0 });
 
-    db.prepare('UPDATE recipients SET sent_at = NULL WHERE id = ?').run(recipient.id);
+    await sql(s, 'UPDATE recipients SET sent_at = NULL WHERE id = ?', recipient.id);
     expect(await (await s.api('POST', '/api/events', { email: 'michelle@shop.test', name: 'paid' })).json()).toMatchObject({ goalsCompleted: 0 });
 
-    db.prepare('UPDATE recipients SET sent_at = ? WHERE id = ?').run(Date.now() - 1 * 86_400_000, recipient.id);
+    await sql(s, 'UPDATE recipients SET sent_at = ? WHERE id = ?', Date.now() - 1 * 86_400_000, recipient.id);
     expect(await (await s.api('POST', '/api/events', { email: 'michelle@shop.test', name: 'paid' })).json()).toMatchObject({ goalsCompleted: 1 });
   });
 
@@ -401,59 +416,5 @@ describe('goals', () => {
       // The lead's per-person stats read the column this sets.
       expect(((await people.json()) as { goalAt: string | null }[])[0]!.goalAt).not.toBeNull();
     }
-  });
-});
-
-describe('migration 5', () => {
-  it('upgrades a v4 database: people keep their ids and references, old verified sessions must identify again', async () => {
-    const path = `${s.dir}/v4.db`;
-    const v4 = openDatabase(path, 4);
-    v4.exec(`
-      INSERT INTO messages (id, subject, html, text, channel, compiled, created_at) VALUES (1, 'S', 'h', NULL, 'email', '{}', 1);
-      INSERT INTO people (id, email, name, created_at) VALUES (3, 'lead@shop.test', 'Lena Lead', 1), (8, 'user@shop.test', 'Uma User', 1);
-      INSERT INTO recipients (id, message_id, person_id, email, name, added_at) VALUES (4, 1, 3, 'lead@shop.test', 'Lena Lead', 1);
-      INSERT INTO visitors (id, secret_hash, person_id, identified_by, created_at, seen_at) VALUES (1, x'00', 8, 'verified', 1, 1), (2, x'00', 3, 'email-click', 1, 1);
-      INSERT INTO conversations (id, visitor_id, person_id, identified_by, started_at, last_message_at, last_message) VALUES (6, 1, 8, 'verified', 1, 1, 'hi');
-      INSERT INTO person_events (person_id, name, source, at) VALUES (3, 'e', 'api', 1);
-    `);
-    v4.close();
-
-    const db = openDatabase(path);
-    expect(db.pragma('foreign_key_check')).toEqual([]);
-    expect(db.prepare('SELECT id, email, user_id, user_email, name FROM people ORDER BY id').all()).toEqual([
-      { id: 3, email: 'lead@shop.test', user_id: null, user_email: null, name: 'Lena Lead' },
-      { id: 8, email: 'user@shop.test', user_id: null, user_email: null, name: 'Uma User' },
-    ]);
-    expect(db.prepare('SELECT id, person_id, identified_by FROM visitors ORDER BY id').all()).toEqual([
-      { id: 1, person_id: null, identified_by: null },
-      { id: 2, person_id: 3, identified_by: 'email-click' },
-    ]);
-    expect(db.prepare('SELECT person_id FROM conversations WHERE id = 6').pluck().get()).toBe(8);
-    // The references still hold: a row naming nobody is refused.
-    expect(() => db.prepare('INSERT INTO recipients (message_id, person_id, email, added_at) VALUES (1, 99, ?, 1)').run('x@shop.test')).toThrow(/FOREIGN KEY/);
-    const store = new SqliteStore(path);
-    expect(await store.upsertPerson('LEAD@shop.test', null)).toEqual({ id: 3, name: 'Lena Lead', email: 'lead@shop.test' });
-    const a = await store.upsertVerifiedPerson('u-1', { email: 'lead@shop.test', name: null });
-    const b = await store.upsertVerifiedPerson('u-2', { email: 'lead@shop.test', name: 'Bea' });
-    expect(new Set([3, a.id, b.id]).size).toBe(3);
-    await store.close();
-    db.close();
-  });
-});
-
-describe('migration 3', () => {
-  it('upgrades a v2 database: settings kept, identity and webhook secrets made once', async () => {
-    const path = `${s.dir}/old.db`;
-    const v2 = openDatabase(path, 2);
-    v2.prepare(`INSERT INTO settings (id, data) VALUES (1, '{"clickTracking":false}')`).run();
-    v2.close();
-    const upgraded = new SqliteStore(path);
-    const settings = await upgraded.getSettings();
-    expect(settings).toMatchObject({ clickTracking: false, identitySecret: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    expect(settings.webhookSecret).not.toBe(settings.identitySecret);
-    await upgraded.close();
-    const reopened = new SqliteStore(path);
-    expect((await reopened.getSettings()).identitySecret).toBe(settings.identitySecret);
-    await reopened.close();
   });
 });

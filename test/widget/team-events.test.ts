@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { ConversationMessage, TeamEvent, WidgetConversation } from '../../api/types.ts';
 import { useTestServer, type TestServer } from '../support/server.ts';
+import { sqlValue } from '../support/sql.ts';
 import { allowSite, boot, michelleClicked, SITE, sseReader, widgetCall } from './support.ts';
 
 let s: TestServer;
@@ -34,8 +35,7 @@ describe('lead visits', () => {
       linkUrl: `${SITE}/beans`,
     });
     // Every page load is still recorded.
-    const db = (s.ctx.store as unknown as { db: import('better-sqlite3').Database }).db;
-    expect(db.prepare('SELECT count(*) FROM visits').pluck().get()).toBe(3);
+    expect(await sqlValue(s, 'SELECT count(*) FROM visits')).toBe(3);
   });
 
   it('records single-page navigations through /messenger/visits', async () => {

@@ -1,4 +1,4 @@
-import { clicktrail } from '../../api/client.ts';
+import { ApiError, clicktrail } from '../../api/client.ts';
 import { loadServerSettings } from '../../settings/server-settings.ts';
 import { deliverEvents } from './deliver-events.ts';
 import { readEventStream } from './event-stream.ts';
@@ -19,8 +19,7 @@ export async function syncTeamEvents(): Promise<void> {
     let last = await lastEventId();
     if (last === null) {
       // A newly configured server: start from now, not from its whole history.
-      const history = await clicktrail.notificationsAfter(0);
-      last = history.reduce((max, e) => Math.max(max, e.id), 0);
+      last = await latestEventId();
       await setLastEventId(last);
     } else {
       await deliverEvents(await clicktrail.notificationsAfter(last));
@@ -29,6 +28,21 @@ export async function syncTeamEvents(): Promise<void> {
     if (!stream) listen(last);
   } catch (err) {
     console.warn('[clicktrail] team events:', (err as Error).message);
+  }
+}
+
+/** The server's newest event id; a server from before `/api/notifications/latest` is paged through to its end. */
+async function latestEventId(): Promise<number> {
+  try {
+    return await clicktrail.latestNotificationId();
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 404)) throw err;
+  }
+  const PAGE = 500;
+  for (let last = 0; ; ) {
+    const page = await clicktrail.notificationsAfter(last, PAGE);
+    last = page.reduce((max, e) => Math.max(max, e.id), last);
+    if (page.length < PAGE) return last;
   }
 }
 

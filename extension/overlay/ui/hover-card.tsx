@@ -1,4 +1,5 @@
 import type { LinkHeat } from '../link-heat.ts';
+import { botHits } from '../../ui/numbers.ts';
 
 const CARD_WIDTH = 280;
 const CARD_ROOM = 260;
@@ -18,10 +19,10 @@ export function HoverCard({ rect, heat, viewport }: { rect: DOMRect; heat: LinkH
       <div class="url">{heat.url}</div>
       <div class="numbers">
         <span>
-          <b>{heat.clicks}</b> clicks
+          <b>{heat.clicks}</b> {heat.clicks === 1 ? 'click' : 'clicks'}
         </span>
         <span>
-          <b>{heat.unique}</b> people
+          <b>{heat.unique}</b> {heat.unique === 1 ? 'person' : 'people'}
         </span>
         <span>
           <b>{Math.round(heat.share * 100)}%</b> of clicks
@@ -41,7 +42,7 @@ export function HoverCard({ rect, heat, viewport }: { rect: DOMRect; heat: LinkH
       ) : (
         <div class="none">Nobody has clicked this link yet.</div>
       )}
-      <div class="bots">{heat.bot} suspected-bot hits kept apart</div>
+      <div class="bots">{botHits(heat.bot)} on this link set apart</div>
     </div>
   );
 }

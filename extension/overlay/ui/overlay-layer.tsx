@@ -1,6 +1,7 @@
 import type { LinkHeat } from '../link-heat.ts';
 import { heatGradientCss, NO_CLICKS_COLOUR } from '../heat-scale.ts';
 import { HoverCard } from './hover-card.tsx';
+import { botHits, humanClicks, type MessageTotals } from '../../ui/numbers.ts';
 
 export interface PaintedLink {
   /** The whole link, for placing the hover card. */
@@ -16,7 +17,7 @@ export interface OverlayLayerProps {
   viewport: { width: number; height: number };
   visible: boolean;
   subjects: string[];
-  totals: { clicks: number; bot: number };
+  totals: MessageTotals;
   onToggle(): void;
   onClose(): void;
 }
@@ -83,7 +84,8 @@ function Legend({ visible, subjects, totals, onToggle, onClose }: OverlayLayerPr
         <i style={{ background: NO_CLICKS_COLOUR }} /> no human clicks
       </div>
       <div class="totals">
-        {totals.clicks} human clicks · {totals.bot} bot hits kept apart
+        <span class="human">{humanClicks(totals.clicks)}</span> · <span class="bot">{botHits(totals.bot)} set apart</span>
+        {totals.hidden > 0 && <span class="hidden"> ({totals.hidden} on the hidden link)</span>}
       </div>
     </div>
   );

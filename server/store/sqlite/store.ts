@@ -205,9 +205,13 @@ export class SqliteStore implements Store {
 
   constructor(
     private readonly path: string,
-    private readonly opts: { busyTimeoutMs?: number } = {},
+    private readonly opts: { busyTimeoutMs?: number; releaseClaims?: boolean } = {},
   ) {
     this.use(openDatabase(path));
+    if (opts.releaseClaims) this.giveBackClaims();
+  }
+
+  private giveBackClaims(): void {
     try {
       this.s.recipients.releaseClaims.run();
     } catch (err) {

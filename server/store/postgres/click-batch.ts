@@ -1,0 +1,433 @@
+import { LRUCache } from 'lru-cache';
+import type { SuspectReason } from '../../../api/types.ts';
+import { HitRefused, type TrackingWrite } from '../store.ts';
+import type { Run, Statements } from './database.ts';
+
+const HOUR = 3_600_000;
+/** The honeypot's and the burst's span (server/tracking/recent-hits.ts; ../sqlite/click-batch.ts judges by the same). */
+const NEIGHBOUR_MS = 60_000;
+
+type Click = Extract<TrackingWrite, { kind: 'click' }>;
+type Open = Extract<TrackingWrite, { kind: 'open' }>;
+type Reclassify = Extract<TrackingWrite, { kind: 'reclassify' }>;
+
+interface Delta {
+  total: number;
+  unique: number;
+  bot: number;
+  suspect: number;
+}
+const bump = <K>(map: Map<K, Delta>, key: K): Delta => {
+  let d = map.get(key);
+  if (!d) map.set(key, (d = { total: 0, unique: 0, bot: 0, suspect: 0 }));
+  return d;
+};
+
+/** A click_reasons row: its key is recipient, link, verdict and reason; the message is the first write's. */
+interface ReasonRow {
+  recipientId: number;
+  linkId: number;
+  messageId: number;
+  verdict: 'bot' | 'suspect';
+  reason: string;
+  n: number;
+}
+
+/**
+ * The additive counters of a batch (per link, per message, per hour, per reason), summed in
+ * memory and written once per key at the end of the transaction. What decides uniqueness is
+ * not here: it comes back from the database, run by run (pairs and recipients).
+ */
+export class Counters {
+  readonly links = new Map<number, Delta>();
+  readonly clicks = new Map<number, Delta>();
+  readonly opens = new Map<number, Delta>();
+  readonly hours = new Map<string, { messageId: number; hour: number; human: number; bot: number }>();
+  readonly reasons = new Map<string, ReasonRow>();
+
+  reason(recipientId: number, linkId: number, messageId: number, verdict: 'bot' | 'suspect', reason: string, n: number): void {
+    const key = JSON.stringify([recipientId, linkId, verdict, reason]);
+    const row = this.reasons.get(key);
+    if (row) row.n += n;
+    else this.reasons.set(key, { recipientId, linkId, messageId, verdict, reason, n });
+  }
+
+  hour(messageId: number, at: number) {
+    const hour = Math.floor(at / HOUR) * HOUR;
+    const key = `${messageId}:${hour}`;
+    let h = this.hours.get(key);
+    if (!h) this.hours.set(key, (h = { messageId, hour, human: 0, bot: 0 }));
+    return h;
+  }
+
+  /** Adds another batch part's counters (a part that was written: commitEach's savepoints). */
+  merge(other: Counters): void {
+    for (const [from, into] of [
+      [other.links, this.links],
+      [other.clicks, this.clicks],
+      [other.opens, this.opens],
+    ] as const) {
+      for (const [key, d] of from) {
+        const t = bump(into, key);
+        t.total += d.total;
+        t.unique += d.unique;
+        t.bot += d.bot;
+        t.suspect += d.suspect;
+      }
+    }
+    for (const h of other.hours.values()) {
+      const t = this.hour(h.messageId, h.hour);
+      t.human += h.human;
+      t.bot += h.bot;
+    }
+    for (const r of other.reasons.values()) this.reason(r.recipientId, r.linkId, r.messageId, r.verdict, r.reason, r.n);
+  }
+}
+
+/** What the ingest keeps of links, the most recent ones: they never change once made. */
+export class LinkFacts {
+  private readonly honeypot = new LRUCache<number, boolean>({ max: 100_000 });
+  private readonly tracked = new LRUCache<number, number>({ max: 20_000 });
+
+  /** Whether each link is the honeypot; a link the database does not have is left out. */
+  async honeypots(run: Run, s: Statements, ids: Iterable<number>): Promise<Map<number, boolean>> {
+    const wanted = [...new Set(ids)].filter((id) => Number.isSafeInteger(id));
+    const known = new Map<number, boolean>();
+    const missing: number[] = [];
+    for (const id of wanted) {
+      const h = this.honeypot.get(id);
+      if (h === undefined) missing.push(id);
+      else known.set(id, h);
+    }
+    if (missing.length > 0) {
+      const { rows } = await run(s.links.targets, [missing]);
+      for (const r of rows as { id: number; message_id: number; honeypot: number; tracked_links: number }[]) {
+        this.honeypot.set(r.id, r.honeypot === 1);
+        known.set(r.id, r.honeypot === 1);
+        if (r.tracked_links > 0) this.tracked.set(r.message_id, r.tracked_links);
+      }
+    }
+    return known;
+  }
+
+  /** How many tracked links each message has, the honeypot aside (0: none, or no such message). */
+  async trackedLinks(run: Run, s: Statements, messageIds: Iterable<number>): Promise<(messageId: number) => number> {
+    const counts = new Map<number, number>();
+    const missing: number[] = [];
+    for (const id of new Set(messageIds)) {
+      if (!Number.isSafeInteger(id)) continue;
+      const n = this.tracked.get(id);
+      if (n === undefined) missing.push(id);
+      else counts.set(id, n);
+    }
+    if (missing.length > 0) {
+      const { rows } = await run(s.links.trackedOfMessages, [missing]);
+      // A message's links are made with it: a count once seen is final (none is asked again, cheaply).
+      for (const r of rows as { message_id: number; tracked: number }[]) {
+        this.tracked.set(r.message_id, r.tracked);
+        counts.set(r.message_id, r.tracked);
+      }
+    }
+    return (id) => counts.get(id) ?? 0;
+  }
+}
+
+/** Errors about the write itself: data exceptions (SQLSTATE class 22) and constraint violations (23). Any other is the database's: waited for, never set aside. */
+export function refusesTheWrite(err: unknown): boolean {
+  if (err instanceof HitRefused) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code)) return true;
+  // A value the driver cannot send: the line's shape.
+  return err instanceof TypeError || err instanceof RangeError;
+}
+
+/**
+ * Locks the recipients the batch names, in id order, to the end of the transaction, then
+ * tells whether other nodes write into this database too. Batches of several nodes about one
+ * recipient take turns, so each judges its clicks on the other's committed hits, whichever
+ * comes first (SQLite has one writer at a time for the whole file); counted after the locks,
+ * a node that was first found alone sees the one it waited for. Alone, a node's own judgment
+ * saw every hit: no shared verdicts (as ../sqlite/click-batch.ts).
+ */
+export async function severalNodes(run: Run, s: Statements, batch: TrackingWrite[]): Promise<boolean> {
+  const ids = [...new Set(batch.map((w) => w.recipientId).filter((id) => Number.isSafeInteger(id)))].sort((a, b) => a - b);
+  if (ids.length > 0) await run(s.clicks.lockRecipients, [ids]);
+  const { rows } = await run(s.journal.nodes);
+  return (rows[0] as { n: number }).n > 1;
+}
+
+/**
+ * A batch of the click journal's writes in the open transaction, with the semantics of
+ * ../sqlite/click-batch.ts write for write, in bulk: the clicks and opens between two
+ * reclassifications are a run, written with one statement per table (the rows as arrays,
+ * unnest). Who is a unique clicker depends on what each pair and recipient had before the
+ * run: the upserts return the counts after, the run's own part is known, the difference is
+ * what was there. A reclassification reads what the runs before it wrote, so each run is in
+ * the database before the next step; the additive counters go into `counters`.
+ */
+export async function applyClicks(run: Run, s: Statements, facts: LinkFacts, batch: TrackingWrite[], counters: Counters, shared: boolean): Promise<void> {
+  let hits: (Click | Open)[] = [];
+  for (const w of batch) {
+    if (w.kind === 'click' || w.kind === 'open') {
+      hits.push(w);
+      continue;
+    }
+    await applyRun(run, s, facts, hits, counters, shared);
+    hits = [];
+    await reclassify(run, s, w as Reclassify, counters);
+  }
+  await applyRun(run, s, facts, hits, counters, shared);
+}
+
+async function applyRun(run: Run, s: Statements, facts: LinkFacts, hits: (Click | Open)[], counters: Counters, shared: boolean): Promise<void> {
+  if (hits.length === 0) return;
+  const clicks = hits.filter((w): w is Click => w.kind === 'click');
+  const opens = hits.filter((w): w is Open => w.kind === 'open');
+  const verdicts = shared ? await sharedVerdicts(run, s, facts, clicks) : clicks.map(() => null);
+
+  const c = { link: [] as number[], recipient: [] as number[], message: [] as number[], at: [] as number[], bot: [] as (string | null)[], suspect: [] as (string | null)[], ip: [] as (string | null)[], ua: [] as (string | null)[] };
+  const pairs = new Map<string, { recipient: number; link: number; message: number; human: number; bot: number; suspect: number; first: number | null; last: number | null }>();
+  const recipients = new Map<number, { clicks: number; opens: number; openedAt: number | null; clickMessage: number; openMessage: number }>();
+  const recipient = (w: Click | Open) => {
+    let r = recipients.get(w.recipientId);
+    if (!r) recipients.set(w.recipientId, (r = { clicks: 0, opens: 0, openedAt: null, clickMessage: w.messageId, openMessage: w.messageId }));
+    return r;
+  };
+
+  clicks.forEach((w, i) => {
+    // The node that answered judged it on its own hits; the database has every node's.
+    const shared = verdicts[i]!;
+    const botReason = shared === 'honeypot' ? 'honeypot' : w.botReason;
+    const human = botReason === null;
+    const suspect = human ? (w.suspectReason ?? (shared === 'burst' ? 'burst' : null)) : null;
+    c.link.push(w.linkId);
+    c.recipient.push(w.recipientId);
+    c.message.push(w.messageId);
+    c.at.push(w.at);
+    c.bot.push(botReason);
+    c.suspect.push(suspect);
+    c.ip.push(w.ip);
+    c.ua.push(w.userAgent);
+
+    const key = `${w.recipientId}:${w.linkId}`;
+    let pair = pairs.get(key);
+    if (!pair) pairs.set(key, (pair = { recipient: w.recipientId, link: w.linkId, message: w.messageId, human: 0, bot: 0, suspect: 0, first: null, last: null }));
+    if (botReason) counters.reason(w.recipientId, w.linkId, w.messageId, 'bot', botReason, 1);
+    if (suspect) {
+      pair.suspect++;
+      counters.reason(w.recipientId, w.linkId, w.messageId, 'suspect', suspect, 1);
+      bump(counters.links, w.linkId).suspect++;
+      bump(counters.clicks, w.messageId).suspect++;
+    }
+    if (human) {
+      pair.human++;
+      pair.first ??= w.at;
+      pair.last = w.at;
+      bump(counters.links, w.linkId).total++;
+      bump(counters.clicks, w.messageId).total++;
+      const r = recipient(w);
+      if (r.clicks++ === 0) r.clickMessage = w.messageId;
+      counters.hour(w.messageId, w.at).human++;
+    } else {
+      pair.bot++;
+      bump(counters.links, w.linkId).bot++;
+      bump(counters.clicks, w.messageId).bot++;
+      counters.hour(w.messageId, w.at).bot++;
+    }
+  });
+
+  const o = { recipient: [] as number[], message: [] as number[], at: [] as number[], bot: [] as (string | null)[], ip: [] as (string | null)[], ua: [] as (string | null)[] };
+  for (const w of opens) {
+    o.recipient.push(w.recipientId);
+    o.message.push(w.messageId);
+    o.at.push(w.at);
+    o.bot.push(w.botReason);
+    o.ip.push(w.ip);
+    o.ua.push(w.userAgent);
+    if (w.botReason === null) {
+      const r = recipient(w);
+      if (r.opens++ === 0) {
+        r.openMessage = w.messageId;
+        r.openedAt = w.at;
+      }
+      bump(counters.opens, w.messageId).total++;
+    } else {
+      bump(counters.opens, w.messageId).bot++;
+    }
+  }
+
+  if (clicks.length > 0) await run(s.clicks.insert, [c.link, c.recipient, c.message, c.at, c.bot, c.suspect, c.ip, c.ua]);
+  if (opens.length > 0) await run(s.opens.insert, [o.recipient, o.message, o.at, o.bot, o.ip, o.ua]);
+
+  if (pairs.size > 0) {
+    // In key order, as every node does: two nodes' batches lock shared rows in the same order.
+    const rows = [...pairs.values()].sort((a, b) => a.recipient - b.recipient || a.link - b.link);
+    const { rows: after } = await run(s.counts.pair, [
+      rows.map((p) => p.recipient),
+      rows.map((p) => p.link),
+      rows.map((p) => p.message),
+      rows.map((p) => p.human),
+      rows.map((p) => p.bot),
+      rows.map((p) => p.suspect),
+      rows.map((p) => p.first),
+      rows.map((p) => p.last),
+    ]);
+    for (const a of after as { recipient_id: number; link_id: number; human: number }[]) {
+      const pair = pairs.get(`${a.recipient_id}:${a.link_id}`)!;
+      // The pair had no human click before the run: its first is this run's (SQLite: the count is 1 after it).
+      if (pair.human > 0 && a.human - pair.human === 0) bump(counters.links, pair.link).unique++;
+    }
+  }
+
+  if (recipients.size > 0) {
+    const ids = [...recipients.keys()].sort((a, b) => a - b);
+    const { rows: after } = await run(s.recipients.countHits, [
+      ids,
+      ids.map((id) => recipients.get(id)!.clicks),
+      ids.map((id) => recipients.get(id)!.opens),
+      ids.map((id) => recipients.get(id)!.openedAt),
+    ]);
+    const found = new Map((after as { id: number; human_clicks: number; human_opens: number }[]).map((a) => [a.id, a]));
+    // A hit names a recipient the database does not have (it was replaced, or the recipient removed).
+    for (const id of recipients.keys()) if (!found.has(id)) throw new HitRefused(`no recipient ${id}`);
+    for (const [id, r] of recipients) {
+      const a = found.get(id)!;
+      if (r.clicks > 0 && a.human_clicks - r.clicks === 0) bump(counters.clicks, r.clickMessage).unique++;
+      if (r.opens > 0 && a.human_opens - r.opens === 0) bump(counters.opens, r.openMessage).unique++;
+    }
+  }
+}
+
+/**
+ * What every node's hits of a recipient say of each click its own node took for a person's
+ * (../sqlite/click-batch.ts sharedVerdict, for a whole run): the honeypot hit within a minute
+ * either side of it ('honeypot'), or every link of the mail within the minute before it
+ * ('burst'). One read of the recipients' hits around the run; the run's own clicks join them
+ * in journal order, as they would one insert at a time.
+ */
+async function sharedVerdicts(run: Run, s: Statements, facts: LinkFacts, clicks: Click[]): Promise<('honeypot' | 'burst' | null)[]> {
+  const verdicts: ('honeypot' | 'burst' | null)[] = clicks.map(() => null);
+  const windows = new Map<number, { lo: number; hi: number }>();
+  for (const w of clicks) {
+    if (w.botReason !== null || !Number.isSafeInteger(w.recipientId) || !Number.isSafeInteger(w.at)) continue;
+    const win = windows.get(w.recipientId);
+    if (!win) windows.set(w.recipientId, { lo: w.at - NEIGHBOUR_MS, hi: w.at + NEIGHBOUR_MS });
+    else {
+      win.lo = Math.min(win.lo, w.at - NEIGHBOUR_MS);
+      win.hi = Math.max(win.hi, w.at + NEIGHBOUR_MS);
+    }
+  }
+  if (windows.size === 0) return verdicts;
+
+  const ids = [...windows.keys()];
+  const { rows } = await run(s.clicks.neighbours, [ids, ids.map((id) => windows.get(id)!.lo), ids.map((id) => windows.get(id)!.hi)]);
+  const seen = new Map<number, { linkId: number; at: number; honeypot: boolean }[]>();
+  for (const r of rows as { recipient_id: number; link_id: number; at: number; honeypot: number }[]) {
+    let list = seen.get(r.recipient_id);
+    if (!list) seen.set(r.recipient_id, (list = []));
+    list.push({ linkId: r.link_id, at: r.at, honeypot: r.honeypot === 1 });
+  }
+  const honeypot = await facts.honeypots(run, s, clicks.filter((w) => windows.has(w.recipientId)).map((w) => w.linkId));
+  const tracked = await facts.trackedLinks(run, s, clicks.filter((w) => w.botReason === null && windows.has(w.recipientId)).map((w) => w.messageId));
+
+  clicks.forEach((w, i) => {
+    if (!windows.has(w.recipientId)) return;
+    const list = seen.get(w.recipientId) ?? [];
+    if (w.botReason === null && Number.isSafeInteger(w.at)) {
+      if (list.some((h) => h.honeypot && h.at >= w.at - NEIGHBOUR_MS && h.at <= w.at + NEIGHBOUR_MS)) verdicts[i] = 'honeypot';
+      else {
+        const links = new Set(list.filter((h) => !h.honeypot && h.linkId !== w.linkId && h.at >= w.at - NEIGHBOUR_MS && h.at <= w.at).map((h) => h.linkId)).size;
+        const n = tracked(w.messageId);
+        if (n >= 3 && links + 1 >= Math.min(n, 4)) verdicts[i] = 'burst';
+      }
+    }
+    // In the database from here on, for the clicks after it (a link it does not have joins nothing there).
+    const isHoneypot = honeypot.get(w.linkId);
+    if (isHoneypot !== undefined) {
+      list.push({ linkId: w.linkId, at: w.at, honeypot: isHoneypot });
+      seen.set(w.recipientId, list);
+    }
+  });
+  return verdicts;
+}
+
+/** Human clicks of a recipient in [from, to] turn out to have been a machine's: as ../sqlite/click-batch.ts does, statement for statement. */
+async function reclassify(run: Run, s: Statements, w: Reclassify, counters: Counters): Promise<void> {
+  const { rows: moved } = (await run(s.clicks.toTakeBack, [w.recipientId, w.from, w.to])) as {
+    rows: { link_id: number; message_id: number; at: number; suspect_reason: SuspectReason | null }[];
+  };
+  await run(s.clicks.takeBack, [w.reason, w.recipientId, w.from, w.to]);
+  const perLink = new Map<number, { n: number; suspect: number }>();
+  for (const m of moved) {
+    const l = perLink.get(m.link_id) ?? { n: 0, suspect: 0 };
+    perLink.set(m.link_id, l);
+    l.n++;
+    if (m.suspect_reason) {
+      l.suspect++;
+      counters.reason(w.recipientId, m.link_id, m.message_id, 'suspect', m.suspect_reason, -1);
+    }
+    counters.reason(w.recipientId, m.link_id, m.message_id, 'bot', w.reason, 1);
+    const h = counters.hour(m.message_id, m.at);
+    h.human--;
+    h.bot++;
+  }
+  for (const [linkId, { n, suspect }] of perLink) {
+    const messageId = moved[0]!.message_id;
+    const { rows: pair } = await run(s.counts.pairToBot, [n, suspect, w.recipientId, linkId]);
+    if (pair.length === 0) throw new HitRefused(`no counts for recipient ${w.recipientId} and link ${linkId}`);
+    const link = bump(counters.links, linkId);
+    link.total -= n;
+    link.bot += n;
+    link.suspect -= suspect;
+    if ((pair[0] as { human: number }).human === 0) link.unique--;
+    const totals = bump(counters.clicks, messageId);
+    totals.total -= n;
+    totals.bot += n;
+    totals.suspect -= suspect;
+    const { rows: r } = await run(s.recipients.countClicks, [-n, w.recipientId]);
+    if (r.length === 0) throw new HitRefused(`no recipient ${w.recipientId}`);
+    if ((r[0] as { human_clicks: number }).human_clicks === 0) totals.unique--;
+  }
+}
+
+/** The batch's additive counters, one statement per table, in key order (the same lock order on every node). */
+export async function writeCounters(run: Run, s: Statements, counters: Counters): Promise<void> {
+  if (counters.links.size > 0) {
+    const ids = [...counters.links.keys()].sort((a, b) => a - b);
+    const d = ids.map((id) => counters.links.get(id)!);
+    await run(s.counts.link, [ids, d.map((x) => x.total), d.map((x) => x.unique), d.map((x) => x.bot), d.map((x) => x.suspect)]);
+  }
+  const messages = [...new Set([...counters.clicks.keys(), ...counters.opens.keys()])].sort((a, b) => a - b);
+  if (messages.length > 0) {
+    const zero: Delta = { total: 0, unique: 0, bot: 0, suspect: 0 };
+    const cl = messages.map((id) => counters.clicks.get(id) ?? zero);
+    const op = messages.map((id) => counters.opens.get(id) ?? zero);
+    await run(s.counts.message, [
+      messages,
+      cl.map((x) => x.total),
+      cl.map((x) => x.unique),
+      cl.map((x) => x.bot),
+      cl.map((x) => x.suspect),
+      op.map((x) => x.total),
+      op.map((x) => x.unique),
+      op.map((x) => x.bot),
+    ]);
+  }
+  if (counters.reasons.size > 0) {
+    const rows = [...counters.reasons.values()].sort((a, b) => a.recipientId - b.recipientId || a.linkId - b.linkId || cmp(a.verdict, b.verdict) || cmp(a.reason, b.reason));
+    await run(s.counts.reason, [
+      rows.map((r) => r.recipientId),
+      rows.map((r) => r.linkId),
+      rows.map((r) => r.messageId),
+      rows.map((r) => r.verdict),
+      rows.map((r) => r.reason),
+      rows.map((r) => r.n),
+    ]);
+  }
+  if (counters.hours.size > 0) {
+    const rows = [...counters.hours.values()].sort((a, b) => a.messageId - b.messageId || a.hour - b.hour);
+    await run(s.counts.hour, [rows.map((h) => h.messageId), rows.map((h) => h.hour), rows.map((h) => h.human), rows.map((h) => h.bot)]);
+  }
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,0 +1,84 @@
+import pg from 'pg';
+import { clickCountsSql, clicksSql, journalSql, opensSql } from './sql/clicks.ts';
+import { linksSql, messagesSql } from './sql/messages.ts';
+import { conversationMessagesSql, conversationsSql, personEventsSql, teamEventsSql, visitorsSql, visitsSql } from './sql/messenger.ts';
+import { peopleSql } from './sql/people.ts';
+import { recipientsSql } from './sql/recipients.ts';
+import { settingsSql } from './sql/settings.ts';
+
+/** A statement under its name: each connection prepares it once (`group.name`), then only binds. */
+export interface Statement {
+  name: string;
+  text: string;
+}
+
+/** Runs a statement on a connection (a transaction's) or the pool. */
+export type Run = (statement: Statement, values?: unknown[]) => Promise<pg.QueryResult>;
+
+function named<T extends Record<string, string>>(group: string, sql: T): { [K in keyof T]: Statement } {
+  return Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, { name: `${group}.${name}`, text }])) as { [K in keyof T]: Statement };
+}
+
+export const statements = {
+  settings: named('settings', settingsSql),
+  messages: named('messages', messagesSql),
+  links: named('links', linksSql),
+  people: named('people', peopleSql),
+  recipients: named('recipients', recipientsSql),
+  clicks: named('clicks', clicksSql),
+  opens: named('opens', opensSql),
+  counts: named('counts', clickCountsSql),
+  journal: named('journal', journalSql),
+  visitors: named('visitors', visitorsSql),
+  conversations: named('conversations', conversationsSql),
+  conversationMessages: named('conversationMessages', conversationMessagesSql),
+  visits: named('visits', visitsSql),
+  teamEvents: named('teamEvents', teamEventsSql),
+  personEvents: named('personEvents', personEventsSql),
+};
+export type Statements = typeof statements;
+
+const INT8 = 20;
+const NUMERIC = 1700;
+/**
+ * BIGINT (ids, millisecond times, counts) and the NUMERIC a sum() makes come back as numbers,
+ * as SQLite gives them: all of them stay far below 2^53.
+ */
+export const numberTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8 || oid === NUMERIC ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+export interface PoolOptions {
+  /** How long to wait for a connection before the call fails (the database is down or unreachable). */
+  connectionTimeoutMs: number;
+  /** How long a statement may wait for another transaction's row lock (SQLite's busy timeout). */
+  lockTimeoutMs: number;
+  max: number;
+}
+
+export function createPool(url: string, opts: PoolOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max,
+    idleTimeoutMillis: 10_000,
+    connectionTimeoutMillis: opts.connectionTimeoutMs,
+    lock_timeout: opts.lockTimeoutMs,
+    // A transaction left open by a process that hangs must not hold its locks for ever.
+    idle_in_transaction_session_timeout: 60_000,
+    application_name: 'clicktrail',
+    allowExitOnIdle: true,
+    types: numberTypes,
+  });
+  // An idle connection the server closed (a restart, a failover): the pool drops it and makes another when asked.
+  pool.on('error', (err) => console.error('[clicktrail] a PostgreSQL connection failed:', err.message));
+  return pool;
+}
+
+/**
+ * An error of the database about a statement, after which the connection goes on; not one of
+ * the connection itself (it failed, or the server ended it: class 08, 57, or a FATAL one).
+ */
+export function isStatementError(err: unknown): boolean {
+  return err instanceof pg.DatabaseError && err.severity !== 'FATAL' && err.severity !== 'PANIC' && !/^(08|57)/.test(err.code ?? '');
+}

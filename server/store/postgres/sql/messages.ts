@@ -1,0 +1,34 @@
+/** messages and their links (the honeypot is a link too, with honeypot = 1). */
+export const messagesSql = {
+  insert: `INSERT INTO messages (subject, html, text, channel, goal_event, goal_within_days, compiled, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+  byId: 'SELECT * FROM messages WHERE id = $1',
+  newest: 'SELECT * FROM messages ORDER BY created_at DESC, id DESC LIMIT $1',
+} as const;
+
+export const linksSql = {
+  /** All of a message's links in one statement, in the order given. */
+  insert: `INSERT INTO links (message_id, position, part, url, text, tracked, reason)
+           SELECT $1, position, part, url, text, tracked, reason
+           FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[]) WITH ORDINALITY AS u(position, part, url, text, tracked, reason, i)
+           ORDER BY i`,
+  insertHoneypot: `INSERT INTO links (message_id, position, part, url, text, tracked, honeypot) VALUES ($1, -1, 'html', '', '', 1, 1)`,
+  ofMessage: 'SELECT * FROM links WHERE message_id = $1 ORDER BY position',
+  ofMessages: 'SELECT * FROM links WHERE message_id = ANY($1::bigint[]) ORDER BY message_id, position',
+  /** What the redirect needs: the link, and how many tracked links its message has (for the burst rule). */
+  target: `SELECT id, message_id, url, tracked, honeypot,
+             (SELECT count(*) FROM links m WHERE m.message_id = l.message_id AND m.tracked = 1 AND m.honeypot = 0) AS tracked_links
+           FROM links l WHERE id = $1`,
+  /** What the click ingest needs of the links a batch names: links never change once made, so it keeps them. */
+  targets: `SELECT id, message_id, honeypot,
+              (SELECT count(*) FROM links m WHERE m.message_id = l.message_id AND m.tracked = 1 AND m.honeypot = 0) AS tracked_links
+            FROM links l WHERE id = ANY($1::bigint[])`,
+  /** How many tracked links a message has, the honeypot aside. */
+  trackedOfMessages: `SELECT message_id, count(*) AS tracked FROM links
+                      WHERE message_id = ANY($1::bigint[]) AND tracked = 1 AND honeypot = 0 GROUP BY message_id`,
+  /** A click's origin for the team: the message and the link's destination. */
+  clickOrigin: `SELECT m.id AS "messageId", m.subject AS subject, l.url AS "linkUrl"
+                FROM recipients r JOIN messages m ON m.id = r.message_id
+                LEFT JOIN links l ON l.id = $1 AND l.message_id = m.id
+                WHERE r.id = $2`,
+} as const;

@@ -1,0 +1,48 @@
+/** recipients: a person on a message, their delivery, and the counters the click ingest keeps on them. */
+export const recipientsSql = {
+  /** A send cut short by a crash left its claims behind: give them back. */
+  releaseClaims: `UPDATE recipients SET status = 'pending' WHERE status = 'sending'`,
+  byMessageAndPerson: 'SELECT id FROM recipients WHERE message_id = $1 AND person_id = $2',
+  insert: 'INSERT INTO recipients (message_id, person_id, email, name, attributes, added_at) VALUES ($1, $2, $3, $4, $5, $6)',
+  update: 'UPDATE recipients SET name = $1, attributes = $2 WHERE id = $3',
+  /** Of these people, those already on the message (addRecipients updates them). */
+  ofPeople: 'SELECT id, person_id FROM recipients WHERE message_id = $1 AND person_id = ANY($2::bigint[])',
+  /** update, for many at once. */
+  updateMany: `UPDATE recipients r SET name = u.name, attributes = u.attributes
+               FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, name, attributes) WHERE r.id = u.id`,
+  /** insert, for many at once, in the order given (ids too). */
+  insertMany: `INSERT INTO recipients (message_id, person_id, email, name, attributes, added_at)
+               SELECT $1, person_id, email, name, attributes, $6
+               FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS u(person_id, email, name, attributes, i) ORDER BY i`,
+  byId: 'SELECT * FROM recipients WHERE id = $1',
+  byEmail: `SELECT r.* FROM recipients r JOIN people p ON p.id = r.person_id
+            WHERE r.message_id = $1 AND lower(p.email COLLATE "C") = lower($2 COLLATE "C")`,
+  person: 'SELECT person_id FROM recipients WHERE id = $1',
+  count: `SELECT count(*) AS recipients, count(*) FILTER (WHERE status = 'sent') AS sent FROM recipients WHERE message_id = $1`,
+  claimUnsent: `UPDATE recipients SET status = 'sending', attempts = attempts + 1
+                WHERE message_id = $1 AND status IN ('pending', 'failed') RETURNING *`,
+  /** Claimed recipients not sent after all (the send was refused): unsent again, as if never claimed. */
+  release: `UPDATE recipients SET status = 'pending', attempts = attempts - 1 WHERE id = ANY($1::bigint[]) AND status = 'sending'`,
+  sent: `UPDATE recipients SET status = 'sent', sent_at = $1, error = NULL WHERE id = $2`,
+  failed: `UPDATE recipients SET status = 'failed', error = $1 WHERE id = $2`,
+  /** Human clicks so far (taken back ones subtract): the first tells a unique clicker. */
+  countClicks: 'UPDATE recipients SET human_clicks = human_clicks + $1 WHERE id = $2 RETURNING human_clicks',
+  /**
+   * countClicks and countOpen of SQLite for a whole run of a batch, one row per recipient:
+   * the counts after, from which the ingest tells whose first human click or open it was.
+   */
+  countHits: `UPDATE recipients r SET human_clicks = r.human_clicks + u.clicks, human_opens = r.human_opens + u.opens,
+                opened_at = coalesce(r.opened_at, u.opened_at)
+              FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS u(id, clicks, opens, opened_at)
+              WHERE r.id = u.id
+              RETURNING r.id, r.human_clicks, r.human_opens`,
+  /** A goal counts once, the first time the person does the event within the window after their send. */
+  reachGoal: `UPDATE recipients SET goal_at = $1
+              WHERE person_id = $2 AND goal_at IS NULL AND sent_at IS NOT NULL AND sent_at <= $1
+                AND message_id IN (
+                  SELECT m.id FROM messages m
+                  WHERE m.id = recipients.message_id AND m.goal_event = $3
+                    AND $1 <= recipients.sent_at + m.goal_within_days * 86400000::bigint)`,
+  goalsReached: 'SELECT count(*) AS n FROM recipients WHERE message_id = $1 AND goal_at IS NOT NULL',
+  ofMessage: 'SELECT id, email, name, sent_at, opened_at, goal_at FROM recipients WHERE message_id = $1 ORDER BY id',
+} as const;

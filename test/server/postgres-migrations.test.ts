@@ -1,0 +1,103 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { migrations } from '../../server/store/postgres/migrations.ts';
+import { PgStore } from '../../server/store/postgres/store.ts';
+import { SqliteStore } from '../../server/store/sqlite/store.ts';
+import { emptyDatabase, setAvailable, testCluster } from '../support/postgres.ts';
+import { removeDir, tempDir } from '../support/server.ts';
+
+const closers: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+function store(url: string): PgStore {
+  const s = new PgStore(url);
+  closers.push(() => s.close());
+  return s;
+}
+
+async function query<R>(url: string, text: string): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as R[];
+  } finally {
+    await client.end();
+  }
+}
+
+describe('PostgreSQL schema migrations', () => {
+  it('migrate an empty database once when eight servers start on it at the same moment', async () => {
+    const url = emptyDatabase(testCluster());
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    closers.push(() => errors.mockRestore());
+    const servers = Array.from({ length: 8 }, () => store(url));
+    // Each waits for the schema before its first call: all of them answer.
+    const settings = await Promise.all(servers.map((s) => s.getSettings()));
+    expect(new Set(settings.map((s) => s.identitySecret)).size).toBe(1);
+    expect(errors).not.toHaveBeenCalled();
+    expect(await query(url, 'SELECT id, version FROM schema_version')).toEqual([{ id: 1, version: migrations.length }]);
+    expect(await query(url, `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).toEqual([{ n: 0 }]);
+    // And a server started later finds it current.
+    expect((await store(url).getSettings()).identitySecret).toBe(settings[0]!.identitySecret);
+  });
+
+  it('make the tables and columns SQLite has, with the same NOT NULLs', async () => {
+    const dir = tempDir();
+    closers.push(() => removeDir(dir));
+    const lite = new SqliteStore(join(dir, 'ct.db'));
+    await lite.close();
+    const db = new Database(join(dir, 'ct.db'), { readonly: true });
+    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]).map((t) => t.name);
+    const liteColumns = tables.flatMap((t) =>
+      (db.pragma(`table_info(${t})`) as { name: string; type: string; notnull: number; pk: number }[]).map((c) => ({
+        column: `${t}.${c.name}`,
+        kind: { INTEGER: 'number', TEXT: 'text', BLOB: 'bytes' }[c.type],
+        // A column of the primary key is NOT NULL in PostgreSQL whatever it says.
+        required: c.notnull === 1 || c.pk > 0,
+      })),
+    );
+    db.close();
+
+    const url = emptyDatabase(testCluster());
+    await store(url).getSettings();
+    const pgColumns = (
+      await query<{ table_name: string; column_name: string; data_type: string; is_nullable: string }>(
+        url,
+        `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
+         WHERE table_schema = 'public' AND table_name <> 'schema_version'`,
+      )
+    ).map((c) => ({
+      column: `${c.table_name}.${c.column_name}`,
+      kind: { bigint: 'number', integer: 'number', text: 'text', bytea: 'bytes' }[c.data_type],
+      required: c.is_nullable === 'NO',
+    }));
+    const sorted = (cs: { column: string }[]) => [...cs].sort((a, b) => a.column.localeCompare(b.column));
+    expect(sorted(pgColumns)).toEqual(sorted(liteColumns));
+  });
+
+  it('refuse a database from a newer release rather than guess at it', async () => {
+    const url = emptyDatabase(testCluster());
+    await store(url).getSettings();
+    await query(url, `UPDATE schema_version SET version = ${migrations.length + 1}`);
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    closers.push(() => errors.mockRestore());
+    await expect(store(url).getSettings()).rejects.toThrow(/newer than this release/);
+  });
+
+  it('wait for a database that is down at start, and migrate it once it is back', async () => {
+    const c = testCluster();
+    const url = emptyDatabase(c);
+    setAvailable(c, url, false);
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    closers.push(() => errors.mockRestore());
+    const s = store(url);
+    await expect(s.lastTeamEventId()).rejects.toThrow(/not currently accepting connections/);
+    setAvailable(c, url, true);
+    expect(await s.lastTeamEventId()).toBe(0);
+    expect(await query(url, 'SELECT version FROM schema_version')).toEqual([{ version: migrations.length }]);
+  });
+});
