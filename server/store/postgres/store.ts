@@ -1,13 +1,10 @@
 import type pg from 'pg';
 import type {
-  Channel,
   ClickCounts,
   ClickReasons,
   ConversationMessage,
   ConversationSummary,
   Counts,
-  IdentifiedBy,
-  LinkPlacement,
   PersonRef,
   PersonStats,
   Settings,
@@ -38,120 +35,26 @@ import {
 import { applyClicks, Counters, LinkFacts, refusesTheWrite, severalNodes, writeCounters } from './click-batch.ts';
 import { createPool, isStatementError, statements as s, type Run, type Statement } from './database.ts';
 import { migrate } from './migrations.ts';
+import {
+  iso,
+  isoOrNull,
+  PREVIEW_CHARS,
+  toConversationMessage,
+  toLink,
+  toRecipient,
+  toSummary,
+  type ConversationMessageRow,
+  type ConversationRow,
+  type LinkRow,
+  type MessageRow,
+  type RecipientRow,
+  type VisitorRow,
+} from '../rows.ts';
 
-const iso = (ms: number) => new Date(ms).toISOString();
-const isoOrNull = (ms: number | null) => (ms == null ? null : iso(ms));
-const PREVIEW_CHARS = 140;
 // As the SQLite store: read on every click, so kept in memory and read again after a second.
 const SETTINGS_TTL_MS = 1_000;
 /** SQLSTATE unique_violation: another node made the row first. */
 const UNIQUE_VIOLATION = '23505';
-
-interface MessageRow {
-  id: number;
-  subject: string;
-  html: string;
-  text: string | null;
-  channel: Channel;
-  goal_event: string | null;
-  goal_within_days: number | null;
-  compiled: string;
-  created_at: number;
-}
-
-interface LinkRow {
-  id: number;
-  message_id: number;
-  position: number;
-  part: 'html' | 'text';
-  url: string;
-  text: string;
-  tracked: number;
-  reason: LinkPlacement['reason'] | null;
-  honeypot: number;
-}
-
-interface RecipientRow {
-  id: number;
-  message_id: number;
-  person_id: number;
-  email: string;
-  name: string | null;
-  attributes: string;
-  status: RecipientRecord['status'];
-  sent_at: number | null;
-  error: string | null;
-}
-
-interface VisitorRow {
-  id: number;
-  secret_hash: Buffer;
-  person_id: number | null;
-  identified_by: IdentifiedBy | null;
-  recipient_id: number | null;
-  link_id: number | null;
-}
-
-interface ConversationRow {
-  id: number;
-  visitor_id: number;
-  person_id: number | null;
-  identified_by: IdentifiedBy | null;
-  page_url: string | null;
-  started_at: number;
-  last_message_at: number;
-  last_message: string;
-  p_name: string | null;
-  p_email: string | null;
-}
-
-interface ConversationMessageRow {
-  id: number;
-  conversation_id: number;
-  author: ConversationMessage['author'];
-  body: string;
-  at: number;
-}
-
-function toLink(row: LinkRow): LinkPlacement {
-  const link: LinkPlacement = { id: row.id, url: row.url, position: row.position, text: row.text, tracked: row.tracked === 1, part: row.part };
-  if (row.reason) link.reason = row.reason;
-  return link;
-}
-
-function toRecipient(row: RecipientRow): RecipientRecord {
-  return {
-    id: row.id,
-    messageId: row.message_id,
-    personId: row.person_id,
-    email: row.email,
-    name: row.name,
-    attributes: JSON.parse(row.attributes),
-    status: row.status,
-    sentAt: row.sent_at,
-    error: row.error,
-  };
-}
-
-const toConversationMessage = (r: ConversationMessageRow): ConversationMessage => ({
-  id: r.id,
-  conversationId: r.conversation_id,
-  author: r.author,
-  body: r.body,
-  at: iso(r.at),
-});
-
-function toSummary(r: ConversationRow): ConversationSummary {
-  return {
-    id: r.id,
-    person: r.person_id === null ? null : { id: r.person_id, name: r.p_name, email: r.p_email! },
-    identifiedBy: r.identified_by,
-    startedAt: iso(r.started_at),
-    lastMessageAt: iso(r.last_message_at),
-    lastMessage: r.last_message,
-    pageUrl: r.page_url,
-  };
-}
 
 /** SQLite's COLLATE NOCASE, which the people_by_email index keys leads by: ASCII letters fold. */
 const emailKey = (email: string) => email.replace(/[A-Z]+/g, (c) => c.toLowerCase());

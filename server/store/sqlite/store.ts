@@ -1,13 +1,10 @@
 import Database from 'better-sqlite3';
 import type {
-  Channel,
   ClickCounts,
   ClickReasons,
   ConversationMessage,
   ConversationSummary,
   Counts,
-  IdentifiedBy,
-  LinkPlacement,
   PersonRef,
   PersonStats,
   Settings,
@@ -35,6 +32,21 @@ import {
   type VisitorRecord,
   type VisitorScope,
 } from '../store.ts';
+import {
+  iso,
+  isoOrNull,
+  PREVIEW_CHARS,
+  toConversationMessage,
+  toLink,
+  toRecipient,
+  toSummary,
+  type ConversationMessageRow,
+  type ConversationRow,
+  type LinkRow,
+  type MessageRow,
+  type RecipientRow,
+  type VisitorRow,
+} from '../rows.ts';
 import { applyClicks, refusesTheWrite } from './click-batch.ts';
 import { openDatabase, prepare } from './database.ts';
 import { clickCountsSql, clicksSql, journalSql, opensSql } from './sql/clicks.ts';
@@ -44,9 +56,6 @@ import { peopleSql } from './sql/people.ts';
 import { recipientsSql } from './sql/recipients.ts';
 import { settingsSql } from './sql/settings.ts';
 
-const iso = (ms: number) => new Date(ms).toISOString();
-const isoOrNull = (ms: number | null) => (ms == null ? null : iso(ms));
-const PREVIEW_CHARS = 140;
 const SETTINGS_TTL_MS = 1_000;
 
 /**
@@ -55,112 +64,6 @@ const SETTINGS_TTL_MS = 1_000;
  * to the old one: after these, the next journal commit opens a new connection.
  */
 const STALE_CONNECTION = /^SQLITE_(READONLY|IOERR|CANTOPEN|NOTADB|CORRUPT)/;
-
-interface MessageRow {
-  id: number;
-  subject: string;
-  html: string;
-  text: string | null;
-  channel: Channel;
-  goal_event: string | null;
-  goal_within_days: number | null;
-  compiled: string;
-  created_at: number;
-}
-
-interface LinkRow {
-  id: number;
-  message_id: number;
-  position: number;
-  part: 'html' | 'text';
-  url: string;
-  text: string;
-  tracked: number;
-  reason: LinkPlacement['reason'] | null;
-  honeypot: number;
-}
-
-interface RecipientRow {
-  id: number;
-  message_id: number;
-  person_id: number;
-  email: string;
-  name: string | null;
-  attributes: string;
-  status: RecipientRecord['status'];
-  sent_at: number | null;
-  error: string | null;
-}
-
-interface VisitorRow {
-  id: number;
-  secret_hash: Buffer;
-  person_id: number | null;
-  identified_by: IdentifiedBy | null;
-  recipient_id: number | null;
-  link_id: number | null;
-}
-
-interface ConversationRow {
-  id: number;
-  visitor_id: number;
-  person_id: number | null;
-  identified_by: IdentifiedBy | null;
-  page_url: string | null;
-  started_at: number;
-  last_message_at: number;
-  last_message: string;
-  p_name: string | null;
-  p_email: string | null;
-}
-
-interface ConversationMessageRow {
-  id: number;
-  conversation_id: number;
-  author: ConversationMessage['author'];
-  body: string;
-  at: number;
-}
-
-function toLink(row: LinkRow): LinkPlacement {
-  const link: LinkPlacement = { id: row.id, url: row.url, position: row.position, text: row.text, tracked: row.tracked === 1, part: row.part };
-  if (row.reason) link.reason = row.reason;
-  return link;
-}
-
-function toRecipient(row: RecipientRow): RecipientRecord {
-  return {
-    id: row.id,
-    messageId: row.message_id,
-    personId: row.person_id,
-    email: row.email,
-    name: row.name,
-    attributes: JSON.parse(row.attributes),
-    status: row.status,
-    sentAt: row.sent_at,
-    error: row.error,
-  };
-}
-
-const toConversationMessage = (r: ConversationMessageRow): ConversationMessage => ({
-  id: r.id,
-  conversationId: r.conversation_id,
-  author: r.author,
-  body: r.body,
-  at: iso(r.at),
-});
-
-function toSummary(r: ConversationRow): ConversationSummary {
-  return {
-    id: r.id,
-    person: r.person_id === null ? null : { id: r.person_id, name: r.p_name, email: r.p_email! },
-    identifiedBy: r.identified_by,
-    startedAt: iso(r.started_at),
-    lastMessageAt: iso(r.last_message_at),
-    lastMessage: r.last_message,
-    pageUrl: r.page_url,
-  };
-}
 
 function statements(db: Database.Database) {
   return {
