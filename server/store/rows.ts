@@ -1,4 +1,4 @@
-import type { Channel, ConversationMessage, ConversationSummary, IdentifiedBy, LinkPlacement } from '../../api/types.ts';
+import type { Channel, ClickReasons, ConversationMessage, ConversationSummary, IdentifiedBy, LinkPlacement, PersonStats, StatsLink } from '../../api/types.ts';
 import type { RecipientRecord } from './store.ts';
 
 /**
@@ -115,4 +115,89 @@ export function toSummary(r: ConversationRow): ConversationSummary {
     lastMessage: r.last_message,
     pageUrl: r.page_url,
   };
+}
+
+// ---- stats: what the counter tables' rows make, the same from either store
+
+export interface LinkCountsRow {
+  id: number;
+  url: string;
+  position: number;
+  text: string;
+  part: 'html' | 'text';
+  total: number;
+  uniq: number;
+  bot: number;
+  suspect: number;
+}
+export interface ReasonRow {
+  verdict: 'bot' | 'suspect';
+  reason: string;
+  n: number;
+}
+export interface HourRow {
+  hour: number;
+  human: number;
+  bot: number;
+}
+export interface PairRow {
+  recipient_id: number;
+  link_id: number;
+  human: number;
+  bot: number;
+  suspect: number;
+  first_at: number | null;
+  last_at: number | null;
+}
+export interface PersonRow {
+  id: number;
+  email: string;
+  name: string | null;
+  sent_at: number | null;
+  opened_at: number | null;
+  goal_at: number | null;
+}
+
+export const statsLinks = (rows: LinkCountsRow[]): StatsLink[] =>
+  rows.map((l) => ({ id: l.id, url: l.url, position: l.position, text: l.text, part: l.part, clicks: { total: l.total, unique: l.uniq, bot: l.bot, suspect: l.suspect } }));
+
+export function clickReasons(rows: ReasonRow[]): ClickReasons {
+  const reasons: ClickReasons = { bot: {}, suspect: {} };
+  for (const r of rows) (reasons[r.verdict] as Record<string, number>)[r.reason] = r.n;
+  return reasons;
+}
+
+export const timeline = (rows: HourRow[]) =>
+  rows.filter((h) => h.human !== 0 || h.bot !== 0).map((h) => ({ hour: iso(h.hour), human: h.human, bot: h.bot }));
+
+/** The people rows of a message: its recipients, each with their clicks per link and why any were set apart. */
+export function peopleStats(recipients: PersonRow[], pairs: PairRow[], reasons: (ReasonRow & { recipient_id: number; link_id: number })[]): PersonStats[] {
+  const reasonsOf = new Map<string, ReasonRow[]>();
+  for (const r of reasons) {
+    const key = `${r.recipient_id}:${r.link_id}`;
+    reasonsOf.set(key, [...(reasonsOf.get(key) ?? []), r]);
+  }
+  const byRecipient = new Map<number, PersonStats['clicks']>();
+  for (const row of pairs) {
+    const list = byRecipient.get(row.recipient_id) ?? [];
+    list.push({
+      linkId: row.link_id,
+      count: row.human,
+      suspect: row.suspect,
+      bot: row.bot,
+      reasons: clickReasons(reasonsOf.get(`${row.recipient_id}:${row.link_id}`) ?? []),
+      firstAt: isoOrNull(row.first_at),
+      lastAt: isoOrNull(row.last_at),
+    });
+    byRecipient.set(row.recipient_id, list);
+  }
+  return recipients.map((r) => ({
+    recipientId: r.id,
+    email: r.email,
+    name: r.name,
+    sentAt: isoOrNull(r.sent_at),
+    openedAt: isoOrNull(r.opened_at),
+    clicks: byRecipient.get(r.id) ?? [],
+    goalAt: isoOrNull(r.goal_at),
+  }));
 }

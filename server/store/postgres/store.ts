@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import type {
   ClickCounts,
-  ClickReasons,
   ConversationMessage,
   ConversationSummary,
   Counts,
@@ -37,7 +36,6 @@ import { createPool, isStatementError, statements as s, type Run, type Statement
 import { migrate } from './migrations.ts';
 import {
   iso,
-  isoOrNull,
   PREVIEW_CHARS,
   toConversationMessage,
   toLink,
@@ -49,6 +47,15 @@ import {
   type MessageRow,
   type RecipientRow,
   type VisitorRow,
+  clickReasons,
+  peopleStats,
+  statsLinks,
+  timeline,
+  type HourRow,
+  type LinkCountsRow,
+  type PairRow,
+  type PersonRow,
+  type ReasonRow,
 } from '../rows.ts';
 
 // As the SQLite store: read on every click, so kept in memory and read again after a second.
@@ -449,71 +456,22 @@ export class PgStore implements Store {
   }
 
   async messageStats(messageId: number) {
-    const links = (
-      await this.q<{ id: number; url: string; position: number; text: string; part: 'html' | 'text'; total: number; uniq: number; bot: number; suspect: number }>(
-        s.counts.linksOfMessage,
-        [messageId],
-      )
-    ).map((l) => ({
-      id: l.id,
-      url: l.url,
-      position: l.position,
-      text: l.text,
-      part: l.part,
-      clicks: { total: l.total, unique: l.uniq, bot: l.bot, suspect: l.suspect },
-    }));
-    const reasons: ClickReasons = { bot: {}, suspect: {} };
-    for (const r of await this.q<{ verdict: 'bot' | 'suspect'; reason: string; n: number }>(s.counts.reasonsOfMessage, [messageId])) {
-      (reasons[r.verdict] as Record<string, number>)[r.reason] = r.n;
-    }
-    const timeline = (await this.q<{ hour: number; human: number; bot: number }>(s.counts.hoursOfMessage, [messageId]))
-      .filter((h) => h.human !== 0 || h.bot !== 0)
-      .map((h) => ({ hour: iso(h.hour), human: h.human, bot: h.bot }));
+    const links = statsLinks(await this.q<LinkCountsRow>(s.counts.linksOfMessage, [messageId]));
+    const reasons = clickReasons(await this.q<ReasonRow>(s.counts.reasonsOfMessage, [messageId]));
+    const hours = timeline(await this.q<HourRow>(s.counts.hoursOfMessage, [messageId]));
     const { n } = (await this.one<{ n: number }>(s.recipients.goalsReached, [messageId]))!;
     const counts = PgStore.counts(await this.one<Record<string, number>>(s.counts.ofMessage, [messageId]));
-    return { ...counts, reasons, links, timeline, goalCompleted: n };
+    return { ...counts, reasons, links, timeline: hours, goalCompleted: n };
   }
 
   async people(messageId: number): Promise<PersonStats[]> {
-    const reasonsOf = new Map<string, ClickReasons>();
-    for (const r of await this.q<{ recipient_id: number; link_id: number; verdict: 'bot' | 'suspect'; reason: string; n: number }>(s.counts.reasonsOfPeople, [messageId])) {
-      const key = `${r.recipient_id}:${r.link_id}`;
-      const reasons = reasonsOf.get(key) ?? { bot: {}, suspect: {} };
-      (reasons[r.verdict] as Record<string, number>)[r.reason] = r.n;
-      reasonsOf.set(key, reasons);
-    }
-    const byRecipient = new Map<number, PersonStats['clicks']>();
-    const pairs = await this.q<{ recipient_id: number; link_id: number; human: number; bot: number; suspect: number; first_at: number | null; last_at: number | null }>(
-      s.counts.pairsOfMessage,
-      [messageId],
+    return peopleStats(
+      await this.q<PersonRow>(s.recipients.ofMessage, [messageId]),
+      await this.q<PairRow>(s.counts.pairsOfMessage, [messageId]),
+      await this.q<ReasonRow & { recipient_id: number; link_id: number }>(s.counts.reasonsOfPeople, [messageId]),
     );
-    for (const row of pairs) {
-      const list = byRecipient.get(row.recipient_id) ?? [];
-      list.push({
-        linkId: row.link_id,
-        count: row.human,
-        suspect: row.suspect,
-        bot: row.bot,
-        reasons: reasonsOf.get(`${row.recipient_id}:${row.link_id}`) ?? { bot: {}, suspect: {} },
-        firstAt: isoOrNull(row.first_at),
-        lastAt: isoOrNull(row.last_at),
-      });
-      byRecipient.set(row.recipient_id, list);
-    }
-    const recipients = await this.q<{ id: number; email: string; name: string | null; sent_at: number | null; opened_at: number | null; goal_at: number | null }>(
-      s.recipients.ofMessage,
-      [messageId],
-    );
-    return recipients.map((r) => ({
-      recipientId: r.id,
-      email: r.email,
-      name: r.name,
-      sentAt: isoOrNull(r.sent_at),
-      openedAt: isoOrNull(r.opened_at),
-      clicks: byRecipient.get(r.id) ?? [],
-      goalAt: isoOrNull(r.goal_at),
-    }));
   }
+
 
   async headlines(messageIds: number[]) {
     const rows = await this.q<Record<string, number>>(s.counts.ofMessages, [messageIds]);

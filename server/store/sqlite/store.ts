@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import type {
   ClickCounts,
-  ClickReasons,
   ConversationMessage,
   ConversationSummary,
   Counts,
@@ -34,7 +33,6 @@ import {
 } from '../store.ts';
 import {
   iso,
-  isoOrNull,
   PREVIEW_CHARS,
   toConversationMessage,
   toLink,
@@ -46,6 +44,15 @@ import {
   type MessageRow,
   type RecipientRow,
   type VisitorRow,
+  clickReasons,
+  peopleStats,
+  statsLinks,
+  timeline,
+  type HourRow,
+  type LinkCountsRow,
+  type PairRow,
+  type PersonRow,
+  type ReasonRow,
 } from '../rows.ts';
 import { applyClicks, refusesTheWrite } from './click-batch.ts';
 import { openDatabase, prepare } from './database.ts';
@@ -385,71 +392,21 @@ export class SqliteStore implements Store {
   }
 
   async messageStats(messageId: number) {
-    const links = (
-      this.s.counts.linksOfMessage.all(messageId) as {
-        id: number;
-        url: string;
-        position: number;
-        text: string;
-        part: 'html' | 'text';
-        total: number;
-        uniq: number;
-        bot: number;
-        suspect: number;
-      }[]
-    ).map((l) => ({
-      id: l.id,
-      url: l.url,
-      position: l.position,
-      text: l.text,
-      part: l.part,
-      clicks: { total: l.total, unique: l.uniq, bot: l.bot, suspect: l.suspect },
-    }));
-    const reasons: ClickReasons = { bot: {}, suspect: {} };
-    for (const r of this.s.counts.reasonsOfMessage.all(messageId) as { verdict: 'bot' | 'suspect'; reason: string; n: number }[]) {
-      (reasons[r.verdict] as Record<string, number>)[r.reason] = r.n;
-    }
-    const timeline = (this.s.counts.hoursOfMessage.all(messageId) as { hour: number; human: number; bot: number }[])
-      .filter((h) => h.human !== 0 || h.bot !== 0)
-      .map((h) => ({ hour: iso(h.hour), human: h.human, bot: h.bot }));
+    const links = statsLinks(this.s.counts.linksOfMessage.all(messageId) as LinkCountsRow[]);
+    const reasons = clickReasons(this.s.counts.reasonsOfMessage.all(messageId) as ReasonRow[]);
+    const hours = timeline(this.s.counts.hoursOfMessage.all(messageId) as HourRow[]);
     const { n } = this.s.recipients.goalsReached.get(messageId) as { n: number };
-    return { ...this.counts(messageId), reasons, links, timeline, goalCompleted: n };
+    return { ...this.counts(messageId), reasons, links, timeline: hours, goalCompleted: n };
   }
 
   async people(messageId: number): Promise<PersonStats[]> {
-    const reasonsOf = new Map<string, ClickReasons>();
-    for (const r of this.s.counts.reasonsOfPeople.all(messageId) as { recipient_id: number; link_id: number; verdict: 'bot' | 'suspect'; reason: string; n: number }[]) {
-      const key = `${r.recipient_id}:${r.link_id}`;
-      const reasons = reasonsOf.get(key) ?? { bot: {}, suspect: {} };
-      (reasons[r.verdict] as Record<string, number>)[r.reason] = r.n;
-      reasonsOf.set(key, reasons);
-    }
-    const byRecipient = new Map<number, PersonStats['clicks']>();
-    for (const row of this.s.counts.pairsOfMessage.all(messageId) as { recipient_id: number; link_id: number; human: number; bot: number; suspect: number; first_at: number | null; last_at: number | null }[]) {
-      const list = byRecipient.get(row.recipient_id) ?? [];
-      list.push({
-        linkId: row.link_id,
-        count: row.human,
-        suspect: row.suspect,
-        bot: row.bot,
-        reasons: reasonsOf.get(`${row.recipient_id}:${row.link_id}`) ?? { bot: {}, suspect: {} },
-        firstAt: isoOrNull(row.first_at),
-        lastAt: isoOrNull(row.last_at),
-      });
-      byRecipient.set(row.recipient_id, list);
-    }
-    return (this.s.recipients.ofMessage.all(messageId) as { id: number; email: string; name: string | null; sent_at: number | null; opened_at: number | null; goal_at: number | null }[]).map(
-      (r) => ({
-        recipientId: r.id,
-        email: r.email,
-        name: r.name,
-        sentAt: isoOrNull(r.sent_at),
-        openedAt: isoOrNull(r.opened_at),
-        clicks: byRecipient.get(r.id) ?? [],
-        goalAt: isoOrNull(r.goal_at),
-      }),
+    return peopleStats(
+      this.s.recipients.ofMessage.all(messageId) as PersonRow[],
+      this.s.counts.pairsOfMessage.all(messageId) as PairRow[],
+      this.s.counts.reasonsOfPeople.all(messageId) as (ReasonRow & { recipient_id: number; link_id: number })[],
     );
   }
+
 
   async headlines(messageIds: number[]) {
     return new Map(messageIds.map((id) => [id, this.counts(id)]));
