@@ -212,7 +212,14 @@ interface HitBase {
 
 /** One thing to write, in journal order. */
 export type TrackingWrite =
-  | ({ kind: 'click'; linkId: number; /** A person's click that identifies nobody; absent in journals written before it existed. */ suspectReason?: SuspectReason | null } & HitBase)
+  | ({
+      kind: 'click';
+      linkId: number;
+      /** A person's click that identifies nobody; absent in journals written before it existed. */
+      suspectReason?: SuspectReason | null;
+      /** A second signal the request gave (no Accept-Language…), for the verdict over every node's hits; absent when none. */
+      hint?: string;
+    } & HitBase)
   | ({ kind: 'open' } & HitBase)
   /** Human clicks of a recipient in [from, to] turn out to have been a machine's. */
   | { kind: 'reclassify'; recipientId: number; from: number; to: number; reason: BotReason };

@@ -101,9 +101,10 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
 
     const hit = signals(req, at, recipient.sentAt, settings);
     const fromRequest = clickReason(hit);
+    const hint = fromRequest ? null : machineHint(hit);
     const history = tracking.recent.judge(recipient.id, { linkId: link.id, at, honeypot: link.honeypot }, link.messageTrackedLinks, {
       reason: fromRequest,
-      hint: fromRequest ? null : machineHint(hit),
+      hint,
       sentAt: recipient.sentAt,
       earlyWindowMs: settings.earlyWindowSeconds * 1000,
     });
@@ -118,6 +119,7 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
       at,
       botReason,
       suspectReason,
+      ...(hint && botReason === null ? { hint } : {}),
       ip: truncateIp(hit.ip),
       userAgent: hit.userAgent.slice(0, 512) || null,
     });

@@ -59,4 +59,16 @@ describe('a recipient whose hits land on two nodes', () => {
     await a.ctx.tracking.settle();
     expect((await verdicts(b)).map((v) => (v as { suspect: string | null }).suspect)).toEqual([null, null, 'burst']);
   });
+
+  it('takes the completing click for a machine’s when it gave a second signal, as one node would', async () => {
+    const [a, b] = twoNodes();
+    const sent = await sendMessage(a, HTML, [{ email: 'michelle@shop.test' }]);
+    const copy = sent.copies.get('michelle@shop.test')!;
+    const scanner = { headers: { 'accept-language': '' } };
+    await hit(a, copy.links[0]!, scanner);
+    await hit(b, copy.links[1]!, scanner);
+    await hit(a, copy.links[2]!, scanner);
+    await a.ctx.tracking.settle();
+    expect((await verdicts(b)).map((v) => (v as { bot: string | null }).bot)).toEqual([null, null, 'burst']);
+  });
 });

@@ -197,7 +197,8 @@ async function applyRun(run: Run, s: Statements, facts: LinkFacts, hits: (Click 
   clicks.forEach((w, i) => {
     // The node that answered judged it on its own hits; the database has every node's.
     const shared = verdicts[i]!;
-    const botReason = shared === 'honeypot' ? 'honeypot' : w.botReason;
+    // Every link within a minute, and this request gave a second signal: a machine's, as on one node.
+    const botReason = shared === 'honeypot' ? 'honeypot' : shared === 'burst' && w.hint ? 'burst' : w.botReason;
     const human = botReason === null;
     const suspect = human ? (w.suspectReason ?? (shared === 'burst' ? 'burst' : null)) : null;
     c.link.push(w.linkId);

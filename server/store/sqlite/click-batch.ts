@@ -60,7 +60,8 @@ export function applyClicks(s: Statements, batch: TrackingWrite[]): void {
     if (w.kind === 'click') {
       // The node that answered judged it on its own hits; the database has every node's.
       const shared = w.botReason === null && (severalNodes ??= (s.journal.nodes.get() as { n: number }).n > 1) ? sharedVerdict(s, w) : null;
-      const botReason = shared === 'honeypot' ? 'honeypot' : w.botReason;
+      // Every link within a minute, and this request gave a second signal: a machine's, as on one node.
+      const botReason = shared === 'honeypot' ? 'honeypot' : shared === 'burst' && w.hint ? 'burst' : w.botReason;
       const human = botReason === null;
       const suspect = human ? (w.suspectReason ?? (shared === 'burst' ? 'burst' : null)) : null;
       s.clicks.insert.run(w.linkId, w.recipientId, w.messageId, w.at, botReason, suspect, w.ip, w.userAgent);
