@@ -9,6 +9,7 @@ import { guardConnections, type ConnectionLimits } from './http/connections.ts';
 import { createMessenger } from './messenger/messenger.ts';
 import { workerHubLink } from './cluster.ts';
 import { openStore } from './store/open.ts';
+import { postgresHubLink } from './store/postgres/hub-link.ts';
 import { Keyring } from './tokens/tokens.ts';
 import { trackingListener } from './tracking/node-listener.ts';
 import { Tracking } from './tracking/tracking.ts';
@@ -31,7 +32,10 @@ export function buildContext(config: Config, clickWriter: 'worker' | 'inline' = 
     config,
     store,
     // Of several processes on one machine, worker 1 sends the webhooks.
-    messenger: createMessenger(store, () => store.getSettings(), { link: workerHubLink(), deliversWebhooks: config.workerIndex === 1 }),
+    messenger: createMessenger(store, () => store.getSettings(), {
+      link: config.database.kind === 'postgres' ? postgresHubLink(config.database.url) : workerHubLink(),
+      deliversWebhooks: config.workerIndex === 1,
+    }),
     keys: new Keyring(config.secrets),
     mailer: createMailer(config),
     // The redirect's own connection: it must fail at once while the database is locked, not wait.

@@ -1,10 +1,12 @@
 /**
  * How a hub hears of the other server processes' wake-ups and tells them of its own: the
- * cluster's primary (server/cluster.ts) between the workers of one machine.
+ * cluster's primary between the workers of one machine (server/cluster.ts), or PostgreSQL's
+ * NOTIFY between every server on one database (server/store/postgres/hub-link.ts).
  */
 export interface HubLink {
   publish(channel: string): void;
   subscribe(listener: (channel: string) => void): void;
+  close?(): void;
 }
 
 /**
@@ -47,6 +49,7 @@ export class Hub {
 
   close(): void {
     this.closing.abort();
+    this.link?.close?.();
   }
 }
 
