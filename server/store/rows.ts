@@ -1,4 +1,5 @@
 import type { Channel, ClickReasons, ConversationMessage, ConversationSummary, IdentifiedBy, LinkPlacement, PersonStats, StatsLink } from '../../api/types.ts';
+import { BURST_MS, HONEYPOT_MS } from '../tracking/recent-hits.ts';
 import type { RecipientRecord } from './store.ts';
 
 /**
@@ -201,3 +202,25 @@ export function peopleStats(recipients: PersonRow[], pairs: PairRow[], reasons: 
     goalAt: isoOrNull(r.goal_at),
   }));
 }
+
+// ---- the click ingest's counters, summed over a batch by either store
+
+/** What a batch adds to one link's or message's counters (taken-back clicks subtract). */
+export interface Delta {
+  total: number;
+  unique: number;
+  bot: number;
+  suspect: number;
+}
+
+export const bump = <K>(map: Map<K, Delta>, key: K): Delta => {
+  let d = map.get(key);
+  if (!d) map.set(key, (d = { total: 0, unique: 0, bot: 0, suspect: 0 }));
+  return d;
+};
+
+/** The span around a click in which every node's hits judge it again: the honeypot's, and the burst's. */
+export const NEIGHBOUR_MS = Math.max(HONEYPOT_MS, BURST_MS);
+
+/** How long a store keeps the settings in memory: read on every click, changed by any node. */
+export const SETTINGS_TTL_MS = 1_000;

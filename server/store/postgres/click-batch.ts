@@ -1,27 +1,15 @@
 import { LRUCache } from 'lru-cache';
 import type { SuspectReason } from '../../../api/types.ts';
 import { HitRefused, type TrackingWrite } from '../store.ts';
+import { bump, NEIGHBOUR_MS, type Delta } from '../rows.ts';
 import type { Run, Statements } from './database.ts';
 
 const HOUR = 3_600_000;
-/** The honeypot's and the burst's span (server/tracking/recent-hits.ts; ../sqlite/click-batch.ts judges by the same). */
-const NEIGHBOUR_MS = 60_000;
 
 type Click = Extract<TrackingWrite, { kind: 'click' }>;
 type Open = Extract<TrackingWrite, { kind: 'open' }>;
 type Reclassify = Extract<TrackingWrite, { kind: 'reclassify' }>;
 
-interface Delta {
-  total: number;
-  unique: number;
-  bot: number;
-  suspect: number;
-}
-const bump = <K>(map: Map<K, Delta>, key: K): Delta => {
-  let d = map.get(key);
-  if (!d) map.set(key, (d = { total: 0, unique: 0, bot: 0, suspect: 0 }));
-  return d;
-};
 
 /** A click_reasons row: its key is recipient, link, verdict and reason; the message is the first write's. */
 interface ReasonRow {

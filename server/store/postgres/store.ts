@@ -56,10 +56,9 @@ import {
   type PairRow,
   type PersonRow,
   type ReasonRow,
+  SETTINGS_TTL_MS,
 } from '../rows.ts';
 
-// As the SQLite store: read on every click, so kept in memory and read again after a second.
-const SETTINGS_TTL_MS = 1_000;
 /** SQLSTATE unique_violation: another node made the row first. */
 const UNIQUE_VIOLATION = '23505';
 

@@ -1,23 +1,11 @@
 import Database from 'better-sqlite3';
 import type { SuspectReason } from '../../../api/types.ts';
 import { HitRefused, type TrackingWrite } from '../store.ts';
+import { bump, NEIGHBOUR_MS, type Delta } from '../rows.ts';
 import type { Statements } from './store.ts';
 
 const HOUR = 3_600_000;
-/** The honeypot's and the burst's span (server/tracking/recent-hits.ts). */
-const NEIGHBOUR_MS = 60_000;
 
-interface Delta {
-  total: number;
-  unique: number;
-  bot: number;
-  suspect: number;
-}
-const bump = <K>(map: Map<K, Delta>, key: K): Delta => {
-  let d = map.get(key);
-  if (!d) map.set(key, (d = { total: 0, unique: 0, bot: 0, suspect: 0 }));
-  return d;
-};
 
 /** A click_reasons row's key: recipient, link, message, verdict, reason. */
 type ReasonKey = `${number}:${number}:${number}:${'bot' | 'suspect'}:${string}`;

@@ -53,6 +53,7 @@ import {
   type PairRow,
   type PersonRow,
   type ReasonRow,
+  SETTINGS_TTL_MS,
 } from '../rows.ts';
 import { applyClicks, refusesTheWrite } from './click-batch.ts';
 import { openDatabase, prepare } from './database.ts';
@@ -63,7 +64,6 @@ import { peopleSql } from './sql/people.ts';
 import { recipientsSql } from './sql/recipients.ts';
 import { settingsSql } from './sql/settings.ts';
 
-const SETTINGS_TTL_MS = 1_000;
 
 /**
  * A connection that met a read-only file stays read-only after the file is writable again
