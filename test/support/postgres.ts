@@ -87,8 +87,11 @@ function removeOrphans(bin: string): void {
   }
 }
 
-/** Makes and starts a cluster; stop() stops it and removes its folder. */
-export async function startCluster(): Promise<{ cluster: PostgresCluster; stop(): void }> {
+/**
+ * Makes and starts a cluster; stop() stops it and removes its folder. `durable`: with fsync
+ * and synchronous commit, as a real deployment runs (the benchmark's), not the tests' throwaway settings.
+ */
+export async function startCluster({ durable = false }: { durable?: boolean } = {}): Promise<{ cluster: PostgresCluster; stop(): void }> {
   const bin = postgresBin();
   removeOrphans(bin);
   const dir = mkdtempSync(join(tmpdir(), 'clicktrail-pg-'));
@@ -97,15 +100,13 @@ export async function startCluster(): Promise<{ cluster: PostgresCluster; stop()
   const log = join(dir, 'log');
   pgRun(bin, 'initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
   const port = await freePort();
-  // Throwaway data: no fsync, no waiting for the WAL on commit.
   const options = [
     `-p ${port}`,
     `-k ${dir}`,
     '-c listen_addresses=127.0.0.1',
     '-c max_connections=400',
-    '-c fsync=off',
-    '-c synchronous_commit=off',
-    '-c full_page_writes=off',
+    // Throwaway data: no fsync, no waiting for the WAL on commit.
+    ...(durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
   ].join(' ');
   try {
     pgRun(bin, 'pg_ctl', ['-D', data, '-o', options, '-l', log, '-w', '-t', '60', 'start']);
