@@ -1,13 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { JournalIngester, type IngestStatus } from './ingest.ts';
-import { IngestLoop, POLL_MS } from './ingest-runner.ts';
+import { JournalIngester } from './ingest.ts';
+import { IngestLoop, POLL_MS, type WriterReply, type WriterRequest } from './ingest-loop.ts';
 import type { DatabaseConfig } from '../config/config.ts';
 import { openStore } from '../store/open.ts';
 
-/** The click writer's own thread: folds the journal into SQLite, whose commits and checkpoints never stall the redirect. */
-export type WriterRequest = { id: number; op: 'sync' | 'close' };
-/** status: this writer's counts so far, and its state; error: why the request failed. */
-export type WriterReply = { id?: number; status: IngestStatus; error?: string };
+/** The click writer's own thread: folds the journal into the database, whose commits and checkpoints never stall the redirect. */
 
 const { database, nodeId, dir, firstSegment } = workerData as { database: DatabaseConfig; nodeId: string; dir: string; firstSegment: number };
 // The app's own writes (messages, conversations) hold the lock for moments: wait those out here.
