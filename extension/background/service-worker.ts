@@ -37,6 +37,14 @@ browser.notifications.onClicked.addListener(async (notificationId) => {
   await browser.notifications.clear(notificationId);
 });
 
+// A new install has no server: the options page is where using Clicktrail starts.
+browser.runtime.onInstalled.addListener(({ reason }) => {
+  if (reason === 'install') void browser.runtime.openOptionsPage();
+});
+
+// Access to the server allowed after it was saved (the options page's "Ask again"): catch up now, not at the next alarm.
+browser.permissions.onAdded.addListener(() => void syncTeamEvents());
+
 browser.storage.onChanged.addListener((changes, area) => {
   if (area !== 'local' || !changes.server) return;
   // Another server (or token) has another event history: take a new baseline.

@@ -1,4 +1,5 @@
 import type { LinkHeat } from '../overlay/link-heat.ts';
+import { mergeTagsAsText, MergeTagText } from '../ui/merge-tag-text.tsx';
 import { downloadCsv, type CsvCell } from './csv.ts';
 
 /** The Links CSV; the share is a number rounded to 4 places, not a string, so it stays a number. */
@@ -15,7 +16,7 @@ const HIDDEN_LINK = 'hidden link (no person can see it)';
 
 export function LinkTable({ heats, subject, hidden = 0 }: { heats: LinkHeat[]; subject: string; hidden?: number }) {
   const rows = [...heats].sort((a, b) => b.clicks - a.clicks);
-  const exportCsv = () => downloadCsv(`${subject} - links.csv`, linkCsvRows(rows, hidden));
+  const exportCsv = () => downloadCsv(`${mergeTagsAsText(subject)} - links.csv`, linkCsvRows(rows, hidden));
   return (
     <section class="links">
       <h2>
@@ -34,9 +35,9 @@ export function LinkTable({ heats, subject, hidden = 0 }: { heats: LinkHeat[]; s
         <tbody>
           {rows.map((h) => (
             <tr key={h.linkId} data-link-id={h.linkId}>
-              <td class="text" title={h.url}>
+              <td class="text" title={mergeTagsAsText(h.url)}>
                 <span class="swatch" style={{ background: h.colour }} />
-                {h.text || h.url}
+                <MergeTagText text={h.text || h.url} />
               </td>
               <td class="num clicks">{h.clicks}</td>
               <td class="num">{h.unique}</td>

@@ -1,11 +1,12 @@
-import { useMemo } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import type { Message, MessageStats, PersonStats } from '../../api/types.ts';
 import { clicktrail } from '../api/client.ts';
 import { statsCache } from '../cache/stats-cache.ts';
 import { buildHeats } from '../overlay/build-heats.ts';
 import { linkHeats } from '../overlay/link-heat.ts';
 import { ago, percent } from '../ui/format.ts';
-import { messageTotals } from '../ui/numbers.ts';
+import { hasMergeTags, MergeTagText, sampleRecipient } from '../ui/merge-tag-text.tsx';
+import { messageTotals, plural } from '../ui/numbers.ts';
 import { useCachedThenFresh } from '../ui/use-cached-then-fresh.ts';
 import { LinkTable } from './link-table.tsx';
 import { MessageFrame } from './message-frame.tsx';
@@ -27,6 +28,8 @@ export function MessageView({ id }: { id: number }) {
     () => (stats.value && people.value ? buildHeats({ [id]: { stats: stats.value, people: people.value } }) : null),
     [stats.value, people.value],
   );
+  const sample = useMemo(() => sampleRecipient(people.value), [people.value]);
+  const [legendDock, setLegendDock] = useState<HTMLElement | null>(null);
   const error = message.error ?? stats.error ?? people.error;
   const s = stats.value;
   const totals = s && messageTotals(s);
@@ -40,7 +43,12 @@ export function MessageView({ id }: { id: number }) {
         </div>
         {error && <span class="error">Offline: numbers from {stats.savedAt ? ago(stats.savedAt) : 'earlier'}. {error}</span>}
       </div>
-      <h1>{message.value.subject}</h1>
+      <h1>
+        <MergeTagText text={message.value.subject} sample={sample} />
+      </h1>
+      {sample && hasMergeTags(message.value.subject + message.value.html) && (
+        <p class="sample muted">Merge tags filled as {sample.name || sample.email} got them.</p>
+      )}
       {s && (
         <div class="summary">
           <div><b>{s.sent}</b><span>sent</span></div>
@@ -53,16 +61,25 @@ export function MessageView({ id }: { id: number }) {
             <b>{s.clicks.bot}</b>
             <span>{s.clicks.bot === 1 ? 'suspected-bot hit' : 'suspected-bot hits'}</span>
           </div>
-          {s.goal && <div><b>{s.goal.completed}</b><span>{s.goal.event}</span></div>}
+          {s.goal && (
+            <div class="goal" title={`${s.goal.event} within ${plural(s.goal.withinDays, 'day')} of the mail`}>
+              <b>
+                {s.goal.completed} · {percent(s.goal.rate, 1)}
+              </b>
+              <span>goal: {s.goal.event}</span>
+            </div>
+          )}
         </div>
       )}
       <div class="layout">
-        <MessageFrame message={message.value} heats={heats} totals={totals ?? null} />
-        <div>
+        <MessageFrame message={message.value} heats={heats} totals={totals ?? null} sample={sample} legendIn={legendDock} />
+        <div class="side">
+          <div class="legend-dock" ref={setLegendDock} />
           {byLink && <LinkTable heats={[...byLink.values()]} subject={message.value.subject} hidden={totals?.hidden ?? 0} />}
-          {byLink && people.value && <PeopleTable people={people.value} heats={byLink} subject={message.value.subject} />}
         </div>
       </div>
+      {/* The width of the page: a row per person with their links and reasons needs it. */}
+      {byLink && people.value && <PeopleTable people={people.value} heats={byLink} subject={message.value.subject} />}
     </main>
   );
 }

@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { clicktrail } from '../api/client.ts';
 import { statsCache } from '../cache/stats-cache.ts';
-import { browser } from '../platform/browser.ts';
-import { loadServerSettings, normaliseServerUrl, saveServerSettings, serverOriginPattern } from '../settings/server-settings.ts';
+import { loadServerSettings, normaliseServerUrl, saveServerSettings } from '../settings/server-settings.ts';
+import { askServerAccess, hasServerAccess, watchServerSetup } from '../settings/server-access.ts';
+import { ServerAccessNotice } from './server-access-notice.tsx';
 
 type Result = { ok: boolean; text: string } | null;
 
@@ -11,6 +12,10 @@ export function Options() {
   const [token, setToken] = useState('');
   const [result, setResult] = useState<Result>(null);
   const [busy, setBusy] = useState(false);
+  /** A server URL Chrome has not let the extension reach: the saved one, or the one just tried. */
+  const [noAccess, setNoAccess] = useState<string | null>(null);
+  /** Chrome's prompt from Save is up: it is the question, no notice needed beside it. */
+  const [prompting, setPrompting] = useState(false);
 
   useEffect(() => {
     void loadServerSettings().then((s) => {
@@ -19,6 +24,7 @@ export function Options() {
         setToken(s.token);
       }
     });
+    return watchServerSetup((setup) => setNoAccess(setup.state === 'no-access' ? setup.server.url : null));
   }, []);
 
   const save = (e: Event) => {
@@ -31,16 +37,19 @@ export function Options() {
       return;
     }
     // Asked for right here, inside the click: Chrome only shows the prompt for a user gesture.
-    void browser.permissions.request({ origins: [serverOriginPattern(server)] }).then(async (granted) => {
-      if (!granted) {
-        setResult({ ok: false, text: `Clicktrail needs access to ${new URL(server).origin} to read your stats.` });
-        return;
-      }
+    const asked = askServerAccess(server);
+    setPrompting(true);
+    setResult({ ok: true, text: 'Waiting for Chrome to allow access to the server…' });
+    // Saved whatever Chrome answers, so a refused prompt costs a click on "Ask again", not the typing.
+    void (async () => {
       await saveServerSettings({ url: server, token: token.trim() });
       await statsCache.clear();
       setUrl(server);
-      setResult({ ok: true, text: 'Saved.' });
-    });
+      const granted = await asked.catch(() => false);
+      setPrompting(false);
+      setNoAccess(granted ? null : server);
+      setResult(granted ? { ok: true, text: 'Saved.' } : { ok: false, text: 'Saved, but Clicktrail cannot reach the server without that access.' });
+    })();
   };
 
   const test = async () => {
@@ -48,6 +57,12 @@ export function Options() {
     setResult(null);
     try {
       const server = normaliseServerUrl(url);
+      // Without the permission Chrome refuses the request outright ("Failed to fetch"), which says nothing of why.
+      if (!(await hasServerAccess(server))) {
+        setNoAccess(server);
+        setResult({ ok: false, text: 'Not tested: Chrome has not given Clicktrail access to the server yet.' });
+        return;
+      }
       const settings = await clicktrail.settings({ url: server, token: token.trim() });
       setResult({
         ok: true,
@@ -67,6 +82,14 @@ export function Options() {
       </div>
       <h1>Connect to your server</h1>
       <p class="muted">The token stays in this browser's extension storage; web pages never see it.</p>
+      {noAccess && !prompting && (
+        <ServerAccessNotice
+          url={noAccess}
+          onAnswer={(granted) =>
+            setResult(granted ? { ok: true, text: 'Access allowed. Test the connection to be sure.' } : { ok: false, text: 'Chrome still has no access to the server.' })
+          }
+        />
+      )}
       <form onSubmit={save}>
         <label>
           Server URL

@@ -9,6 +9,8 @@ import { buildHeats } from './build-heats.ts';
 import { matchResolved, trackedCandidates } from './match-links.ts';
 import { mountOverlay, type OverlayController } from './mount-overlay.ts';
 import { messageTotals, sumTotals } from '../ui/numbers.ts';
+import { mergeTagsAsText } from '../ui/merge-tag-text.tsx';
+import { loadOverlayPreferences, saveOverlayPreferences } from './overlay-preferences.ts';
 
 declare global {
   // Lives in the extension's isolated world, invisible to the page's scripts.
@@ -21,6 +23,7 @@ async function overlay(): Promise<void> {
     globalThis.clicktrailOverlay = undefined;
     return;
   }
+  const preferences = loadOverlayPreferences(); // read while the stats are fetched
   const anchors = [...document.querySelectorAll<HTMLAnchorElement>('a[href]')];
   const hrefs = anchors.map((a) => a.href);
   const candidates = trackedCandidates(hrefs);
@@ -32,7 +35,11 @@ async function overlay(): Promise<void> {
     return;
   }
   const statsArrived = performance.now();
-  const subjects = Object.values(reply.messages).map((m) => m.subject);
+  // The copy on screen was sent to someone: its subject as they got it.
+  const subjects = Object.entries(reply.messages).map(([id, m]) => {
+    const recipientId = reply.links.find((l) => l.messageId === Number(id))?.recipientId;
+    return mergeTagsAsText(m.subject, m.people.find((p) => p.recipientId === recipientId));
+  });
   const matches = matchResolved(hrefs, reply.links);
   if (!matches.length) {
     showProblem('No Clicktrail links on this page.');
@@ -46,6 +53,8 @@ async function overlay(): Promise<void> {
     subjects,
     totals: sumTotals(Object.values(reply.messages).map((m) => messageTotals(m.stats))),
     startedAt: statsArrived,
+    preferences: await preferences,
+    remember: (p) => void saveOverlayPreferences(p),
   });
 }
 

@@ -2,6 +2,7 @@ import type { MessageStats, MessageSummary } from '../../api/types.ts';
 import { clicktrail } from '../api/client.ts';
 import { statsCache } from '../cache/stats-cache.ts';
 import { percent, shortDate } from '../ui/format.ts';
+import { mergeTagsAsText, MergeTagText } from '../ui/merge-tag-text.tsx';
 import { describeClicks, messageTotals, plural } from '../ui/numbers.ts';
 import { Sparkline } from '../ui/sparkline.tsx';
 import { useCachedThenFresh } from '../ui/use-cached-then-fresh.ts';
@@ -26,8 +27,8 @@ export function MessageRow({ summary: m, withStats, onOpen }: Props) {
   return (
     <li class="message" data-message-id={m.id}>
       <div class="head">
-        <a class="subject" href="#" title={m.subject} onClick={(e) => (e.preventDefault(), onOpen())}>
-          {m.subject}
+        <a class="subject" href="#" title={mergeTagsAsText(m.subject)} onClick={(e) => (e.preventDefault(), onOpen())}>
+          <MergeTagText text={m.subject} />
         </a>
         <span class="date">{shortDate(m.createdAt)}</span>
       </div>

@@ -6,6 +6,7 @@ import { ago } from '../ui/format.ts';
 import { useCachedThenFresh } from '../ui/use-cached-then-fresh.ts';
 import { MessageRow } from './message-row.tsx';
 import { overlayActiveTab } from './overlay-active-tab.ts';
+import { SetupPrompt, useServerSetup } from './setup-prompt.tsx';
 import { useState } from 'preact/hooks';
 
 /** How many messages get their full stats (chart, goal) fetched each time the popup opens. */
@@ -13,6 +14,8 @@ const WITH_STATS = 10;
 
 export function Popup() {
   const [problem, setProblem] = useState<string | null>(null);
+  const setup = useServerSetup();
+  const ready = setup?.state === 'ready';
   const list = useCachedThenFresh<MessageSummary[]>(
     () => statsCache.recentMessages(),
     () => clicktrail.messages(20),
@@ -31,6 +34,8 @@ export function Popup() {
           <button
             class="primary overlay"
             type="button"
+            disabled={!ready}
+            title={ready ? undefined : 'Set up the server first'}
             onClick={() => overlayActiveTab().then((err) => (err ? setProblem(err) : window.close()))}
           >
             Overlay this tab
@@ -44,7 +49,8 @@ export function Popup() {
         </div>
       </header>
       {problem && <div class="status error">{problem}</div>}
-      {list.error ? (
+      <SetupPrompt setup={setup} />
+      {list.error && ready ? (
         <div class="status error">
           {list.value ? `Offline: numbers from ${ago(list.savedAt!)}. ` : ''}
           {list.error}

@@ -9,7 +9,7 @@ import type { ShownNotification } from '../../extension/background/team-events/n
 import type { RunningServer } from '../../server/server.ts';
 import { HUMAN_UA, launchWithExtension } from '../support/browser.ts';
 import { removeDir, trackedUrls } from '../support/server.ts';
-import { buildExtension, gmailWrap, pageServer, startShopServer, webmailPage } from './support.ts';
+import { buildExtension, gmailWrap, overlayTab as overlayTabOf, pageServer, startShopServer, until, webmailPage } from './support.ts';
 import { adminApi } from '../support/admin-api.ts';
 
 /** Inside extension pages and the worker, where Chrome's promise-returning API is what the polyfill describes. */
@@ -45,32 +45,14 @@ async function click(url: string, as: 'human' | 'bot-ua' | 'head'): Promise<Resp
 
 const storage = <T>(key: string) => worker.evaluate(async (k) => (await chrome.storage.local.get(k))[k], key) as Promise<T>;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function extensionPage(path: string): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`chrome-extension://${extensionId}/${path}`);
   return page;
 }
 
-/** Overlays a tab as the popup's button does (the test build's granted host stands in for activeTab). */
 async function overlayTab(url: string): Promise<void> {
-  const page = await extensionPage('options/options.html');
-  const reply = await page.evaluate(async (pattern) => {
-    const [tab] = await chrome.tabs.query({ url: pattern });
-    if (!tab) throw new Error(`no tab at ${pattern}`);
-    return chrome.runtime.sendMessage({ type: 'overlay.inject', tabId: tab!.id });
-  }, url);
-  expect(reply).toEqual({ ok: true });
-  await page.close();
+  expect(await overlayTabOf(context, extensionId, url)).toEqual({ ok: true });
 }
 
 beforeAll(async () => {
@@ -240,13 +222,13 @@ describe('the extension against a real server', () => {
     });
     expect(stats.links.reduce((n, l) => n + l.clicks.bot, 0)).toBe(1); // the honeypot is no link of the mail
 
-    // The message view: its header, its link table (a row for the hidden link), the legend over the mail.
+    // The message view: its header, its link table (a row for the hidden link), the legend beside the mail.
     const view = await extensionPage(`message/message.html?id=${m.id}`);
     await expect.poll(() => view.locator('.summary .bot-hits').textContent()).toBe('2suspected-bot hits');
     expect(await view.locator('.summary .human-clicks').textContent()).toBe('1human click');
     expect(await view.locator('section.links tr.hidden-link td').allTextContents()).toEqual(['hidden link (no person can see it)', '0', '0', '1', '—']);
-    const legend = view.frameLocator('iframe').locator('[data-clicktrail-overlay] .legend .totals');
-    await expect.poll(() => legend.textContent()).toBe('1 human click · 2 suspected-bot hits set apart (1 on the hidden link)');
+    const legend = view.locator('[data-clicktrail-legend] .legend .totals');
+    await expect.poll(() => legend.textContent()).toBe('1 human click by 1 person; 2 suspected-bot hits set apart (1 on the hidden link)');
     await view.screenshot({ path: join(tmpdir(), 'clicktrail-shots', 'honeypot-message-view.png'), fullPage: true });
     await view.close();
 
@@ -264,7 +246,7 @@ describe('the extension against a real server', () => {
     await page.goto(`http://mail.shop.test:${mail.port}/sent/honeypot`);
     await overlayTab(page.url());
     const totals = page.locator('[data-clicktrail-overlay] .legend .totals');
-    await expect.poll(() => totals.textContent()).toBe('1 human click · 2 suspected-bot hits set apart (1 on the hidden link)');
+    await expect.poll(() => totals.textContent()).toBe('1 human click by 1 person; 2 suspected-bot hits set apart (1 on the hidden link)');
     await page.close();
   });
 

@@ -39,6 +39,16 @@ const ATTRIBUTES = {
   total: '£30.50',
 };
 
+/** A dark mail (its colours on a table, as real ones are written: a webmail client drops <body>'s). */
+const DARK_MAIL = `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#111418">
+<tr><td align="center" style="padding:32px 16px"><table role="presentation" width="560" style="width:560px;font:16px/1.6 Arial,sans-serif;color:#d7dbe0;text-align:left">
+<tr><td><h1 style="margin:0 0 16px;color:#ffffff;font-size:26px">Night roast, {{first_name}}</h1>
+<p style="margin:0 0 16px">We roast the night batch after the shop closes, slowly, so the beans keep their sweetness. This week: a Sumatra with cocoa and cedar.</p>
+<p style="margin:0 0 24px"><a href="https://shop.test/night" style="display:inline-block;background:#2bb673;color:#ffffff;padding:12px 22px;border-radius:6px;text-decoration:none;font-weight:bold">Order the night roast</a></p>
+<p style="margin:0 0 16px">New to dark roasts? Read <a href="https://shop.test/guide" style="color:#7cc4ff">the brewing guide</a> first, or <a href="https://shop.test/chat" style="color:#7cc4ff">ask a roaster</a>.</p>
+<p style="margin:24px 0 0;font-size:12px;color:#9aa3ad">Bean &amp; Leaf · 14 Kiln Lane · <a href="https://shop.test/preferences" style="color:#c9d1d9">Email preferences</a></p>
+</td></tr></table></td></tr></table>`;
+
 const dir = mkdtempSync(join(tmpdir(), 'clicktrail-shots-'));
 const { server, apiBase, publicUrl } = await startShopServer(dir, TOKEN);
 const pages: Record<string, string> = {};
@@ -83,7 +93,7 @@ try {
     [[0], [], [0], [], [], [0]],
   );
   await campaign(
-    'Spring beans are in',
+    'Spring beans are in, {{first_name}}',
     readFileSync(join(FIXTURES, 'newsletter-inlined.html'), 'utf8'),
     [[0], [0, 1], [1], [], [0], [], [1]],
     { goal: { event: 'order', withinDays: 7 } },
@@ -94,6 +104,7 @@ try {
     [[1, 1], [1, 3], [1], [4], [1, 2], [3], [1], []],
     { bots: [1, 1, 3, 0, 1] },
   );
+  const night = await campaign('Night roast, {{first_name}}', DARK_MAIL, [[0, 0], [1], [0], [0, 2], [], [0]], { bots: [0, 0, 2] });
   await new Promise((r) => setTimeout(r, 300));
 
   // A lead who clicked, then wrote in the widget; the team answered.
@@ -150,6 +161,27 @@ try {
   await pause(300);
   await mailPage.screenshot({ path: join(DOCS, 'overlay.png') });
 
+  // A dark mail, its badges switched to share of clicks.
+  const nightUrls = trackedUrls(night.htmls[0]!, publicUrl);
+  pages['/sent-night'] = webmailPage('Night roast, Ada', night.htmls[0]!.replace(`href="${nightUrls[1]}"`, `href="${gmailWrap(nightUrls[1]!)}"`));
+  const darkPage = await context.newPage();
+  await darkPage.setViewportSize({ width: 1280, height: 720 });
+  await darkPage.goto(`http://mail.shop.test:${mail.port}/sent-night`);
+  await ext.evaluate(async () => {
+    const [tab] = await chrome.tabs.query({ url: 'http://mail.shop.test/sent-night' });
+    await chrome.runtime.sendMessage({ type: 'overlay.inject', tabId: tab!.id });
+  });
+  await darkPage.locator('[data-clicktrail-overlay] .badge-switch [data-shows=share]').click();
+  await pause(300);
+  await darkPage.screenshot({ path: join(DOCS, 'overlay-dark.png') });
+  // Back to clicks for the rest (the choice is remembered everywhere); the legend folded to its tab, then unfolded.
+  await darkPage.locator('[data-clicktrail-overlay] .badge-switch [data-shows=clicks]').click();
+  await darkPage.locator('[data-clicktrail-overlay] .legend button.fold').click();
+  await pause(200);
+  await darkPage.screenshot({ path: join(DOCS, 'legend-folded.png'), clip: { x: 440, y: 320, width: 840, height: 400 } });
+  await darkPage.locator('[data-clicktrail-overlay] .legend button.unfold').click();
+  await pause(200);
+
   const popup = await context.newPage();
   await popup.setViewportSize({ width: 440, height: 300 });
   await popup.goto(`chrome-extension://${id}/popup/popup.html`);
@@ -173,7 +205,33 @@ try {
   await view.frameLocator('iframe').locator('a:has-text("Choose your first roast")').hover();
   await view.frameLocator('iframe').locator('[data-clicktrail-overlay] .card').waitFor();
   await view.screenshot({ path: join(DOCS, 'message-view.png') });
+
+  // The people table: who clicked, most clicks first, with why hits were set apart.
+  await view.mouse.move(10, 10);
+  const people = view.locator('section.people');
+  await people.locator('.filters [data-filter="clicked"]').click();
+  await people.locator('th[data-column="clicks"] button').click();
+  await people.scrollIntoViewIfNeeded();
+  await people.screenshot({ path: join(DOCS, 'people.png') });
   await context.close();
+
+  // First setup, in a browser the extension was just installed in.
+  const fresh = await launchWithExtension(join(dir, 'profile-fresh'), extensionDir);
+  const freshWorker = fresh.serviceWorkers()[0] ?? (await fresh.waitForEvent('serviceworker'));
+  const freshId = new URL(freshWorker.url()).host;
+  const setup = await fresh.newPage();
+  await setup.setViewportSize({ width: 440, height: 160 });
+  await setup.goto(`chrome-extension://${freshId}/popup/popup.html`);
+  await setup.waitForSelector('.setup');
+  await setup.screenshot({ path: join(DOCS, 'popup-setup.png') });
+  // A server whose origin Chrome was not allowed to reach (this build is granted 127.0.0.1, not links.shop.test).
+  await freshWorker.evaluate((s) => chrome.storage.local.set({ server: s }), { url: publicUrl, token: TOKEN });
+  const access = await fresh.newPage();
+  await access.setViewportSize({ width: 760, height: 560 });
+  await access.goto(`chrome-extension://${freshId}/options/options.html`);
+  await access.waitForSelector('.access');
+  await access.screenshot({ path: join(DOCS, 'options-access.png') });
+  await fresh.close();
 } finally {
   mail.server.close();
   await server.stop();

@@ -1,11 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import type { BrowserContext } from 'playwright';
 import { loadConfig } from '../../server/config/config.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
 import { freePort } from '../support/server.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
+
+/** Inside extension pages, where Chrome's promise-returning API is what the polyfill describes. */
+declare const chrome: import('webextension-polyfill').Browser;
 
 /**
  * Builds the extension for a test, into its own folder. `grantHosts` become required host
@@ -73,4 +77,31 @@ export function webmailPage(subject: string, bodyHtml: string): string {
 <nav><a href="https://mail.example/inbox">Inbox</a><a class="on" href="https://mail.example/sent">Sent</a><a href="https://mail.example/drafts">Drafts</a></nav>
 <main id="pane"><h1>${subject}</h1><div class="from">Shop Team &lt;team@shop.test&gt; to Ada Lovelace</div>
 <div class="message-body">${bodyHtml}</div></main></div></body></html>`;
+}
+
+/** Polls `probe` until it gives something truthy; no fixed sleeps, a generous ceiling. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Overlays the tab at `url` as the popup's button does (the test build's granted host
+ * stands in for activeTab), from an extension page; what the service worker answers.
+ */
+export async function overlayTab(context: BrowserContext, extensionId: string, url: string): Promise<unknown> {
+  const page = await context.newPage();
+  await page.goto(`chrome-extension://${extensionId}/options/options.html`);
+  const reply = await page.evaluate(async (pattern) => {
+    const [tab] = await chrome.tabs.query({ url: pattern });
+    if (!tab) throw new Error(`no tab at ${pattern}`);
+    return chrome.runtime.sendMessage({ type: 'overlay.inject', tabId: tab.id });
+  }, url);
+  await page.close();
+  return reply;
 }

@@ -1,7 +1,10 @@
 import type { LinkHeat } from '../link-heat.ts';
-import { heatGradientCss, NO_CLICKS_COLOUR } from '../heat-scale.ts';
 import { HoverCard } from './hover-card.tsx';
-import { botHits, humanClicks, type MessageTotals } from '../../ui/numbers.ts';
+import { badgeNumber } from '../badge-numbers.ts';
+import { Legend, type LegendProps } from './legend.tsx';
+
+/** The translucent band around a link, outside it (overlay-styles.ts draws it as the box's border): the link itself stays as its author made it. */
+const BAND = 3;
 
 export interface PaintedLink {
   /** The whole link, for placing the hover card. */
@@ -11,15 +14,12 @@ export interface PaintedLink {
   heat: LinkHeat;
 }
 
-export interface OverlayLayerProps {
+export interface OverlayLayerProps extends Omit<LegendProps, 'placement'> {
   links: PaintedLink[];
   hovered: number | null;
   viewport: { width: number; height: number };
-  visible: boolean;
-  subjects: string[];
-  totals: MessageTotals;
-  onToggle(): void;
-  onClose(): void;
+  /** Where the legend sits over the mail; null when it is docked beside it instead (the message view). */
+  placement: LegendProps['placement'] | null;
 }
 
 export function OverlayLayer(props: OverlayLayerProps) {
@@ -35,58 +35,22 @@ export function OverlayLayer(props: OverlayLayerProps) {
               class="box"
               style={{
                 '--heat': heat.colour,
-                left: `${line.left - 2}px`,
-                top: `${line.top - 2}px`,
-                width: `${line.width + 4}px`,
-                height: `${line.height + 4}px`,
+                left: `${line.left - BAND}px`,
+                top: `${line.top - BAND}px`,
+                width: `${line.width + 2 * BAND}px`,
+                height: `${line.height + 2 * BAND}px`,
               }}
             >
               {j === 0 && (
                 <span class={heat.clicks ? 'badge' : 'badge cold'} data-link-id={heat.linkId} data-rank={heat.rank}>
-                  {heat.clicks}
+                  {badgeNumber(heat, props.badge)}
                 </span>
               )}
             </div>
           )),
         )}
-      {visible && hover && <HoverCard rect={hover.rect} heat={hover.heat} viewport={props.viewport} />}
-      <Legend {...props} />
-    </div>
-  );
-}
-
-function Legend({ visible, subjects, totals, onToggle, onClose }: OverlayLayerProps) {
-  return (
-    <div class="legend" role="region" aria-label="Clicktrail heatmap legend">
-      <header>
-        <strong>Clicktrail heat</strong>
-        <span>
-          <button type="button" class="toggle" onClick={onToggle}>
-            {visible ? 'Hide' : 'Show'}
-          </button>
-          <button type="button" class="close" aria-label="Remove overlay" onClick={onClose}>
-            ×
-          </button>
-        </span>
-      </header>
-      {subjects.map((s) => (
-        <div class="subject" title={s} key={s}>
-          {s}
-        </div>
-      ))}
-      <div class="bar" style={{ background: heatGradientCss() }} />
-      <div class="scale">
-        <span>0%</span>
-        <span>share of human clicks</span>
-        <span>100%</span>
-      </div>
-      <div class="nodata">
-        <i style={{ background: NO_CLICKS_COLOUR }} /> no human clicks
-      </div>
-      <div class="totals">
-        <span class="human">{humanClicks(totals.clicks)}</span> · <span class="bot">{botHits(totals.bot)} set apart</span>
-        {totals.hidden > 0 && <span class="hidden"> ({totals.hidden} on the hidden link)</span>}
-      </div>
+      {visible && hover && <HoverCard rect={hover.rect} heat={hover.heat} viewport={props.viewport} shows={props.badge} />}
+      {props.placement && <Legend {...props} placement={props.placement} />}
     </div>
   );
 }
