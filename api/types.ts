@@ -292,7 +292,8 @@ export interface MessageStats {
 
 export interface PersonStats {
   recipientId: number;
-  email: string;
+  /** null: an anonymous visitor shown an in-app message whose audience is everyone. */
+  email: string | null;
   name: string | null;
   sentAt: string | null;
   openedAt: string | null;

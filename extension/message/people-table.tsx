@@ -49,7 +49,7 @@ export function PeopleTable({ people, heats, subject }: { people: PersonStats[];
         <tbody>
           {people.map((p) => (
             <tr key={p.recipientId}>
-              <td title={p.email}>{p.name || p.email}</td>
+              <td title={p.email ?? undefined}>{p.name || p.email || 'Anonymous visitor'}</td>
               <td>{shortDate(p.openedAt)}</td>
               <td>{humanClicks(p).map((c) => `${linkName(c.linkId)} ×${c.count}`).join(', ') || '—'}</td>
               <td class="muted">{setApart(p) || '—'}</td>
