@@ -3,16 +3,56 @@ import { MAX_IDENTITY_CHARS } from './identity.ts';
 
 const Attributes = z.record(z.string().max(100), z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]));
 
-export const CreateMessageBody = z.strictObject({
-  subject: z.string().trim().min(1).max(998),
-  html: z.string().min(1).max(1_000_000),
-  text: z.string().max(1_000_000).optional(),
-  channel: z.enum(['email', 'in_app', 'push']).default('email'),
-  goal: z
-    .strictObject({ event: z.string().trim().min(1).max(100), withinDays: z.number().int().min(1).max(365) })
-    .optional(),
+const Subject = z.string().trim().min(1).max(998);
+const Html = z.string().min(1).max(1_000_000);
+const Text = z.string().max(1_000_000);
+const GoalBody = z.strictObject({ event: z.string().trim().min(1).max(100), withinDays: z.number().int().min(1).max(365) });
+/** Who sees an in-app message: every visitor, identified leads only (by email click or verified), or the people listed. */
+export const Audience = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('everyone') }),
+  z.strictObject({ type: z.literal('identified') }),
+  z.strictObject({
+    type: z.literal('people'),
+    emails: z.array(z.email().max(320)).max(10_000).default([]),
+    userIds: z.array(z.string().trim().min(1).max(200)).max(10_000).default([]),
+  }),
+]);
+
+export const PushContent = z.strictObject({
+  title: z.string().trim().min(1).max(200),
+  body: z.string().trim().min(1).max(2000),
+  /** A web link or a deep link whose scheme is in settings.deepLinkSchemes. */
+  uri: z.string().trim().min(1).max(2000),
 });
-export type CreateMessageBody = z.input<typeof CreateMessageBody>;
+
+const EmailMessageBody = z.strictObject({
+  channel: z.literal('email'),
+  subject: Subject,
+  html: Html,
+  text: Text.optional(),
+  goal: GoalBody.optional(),
+});
+const InAppMessageBody = z.strictObject({
+  channel: z.literal('in_app'),
+  subject: Subject,
+  html: Html,
+  audience: Audience,
+  goal: GoalBody.optional(),
+});
+const PushMessageBody = z.strictObject({
+  channel: z.literal('push'),
+  /** The team's own name for it, as in lists and stats. */
+  subject: Subject,
+  push: PushContent,
+  goal: GoalBody.optional(),
+});
+
+/** `channel` may be left out: an email. */
+export const CreateMessageBody = z.preprocess(
+  (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && !('channel' in v) ? { ...v, channel: 'email' } : v),
+  z.discriminatedUnion('channel', [EmailMessageBody, InAppMessageBody, PushMessageBody]),
+);
+export type CreateMessageBody = z.input<typeof EmailMessageBody> | z.input<typeof InAppMessageBody> | z.input<typeof PushMessageBody>;
 
 export const AddRecipientsBody = z.strictObject({
   recipients: z
@@ -64,7 +104,34 @@ export const SettingsPatch = z.strictObject({
   messengerIntro: z.string().trim().max(300).optional(),
   allowedOrigins: z.array(Origin).max(200).optional(),
   webhookUrl: z.url({ protocol: /^https?$/ }).max(2000).nullable().optional(),
+  /** Lower-case URI schemes of your apps, without the colon: `myapp` for myapp://orders/42. Never http, https, javascript, data, file, mailto, tel, sms. */
+  deepLinkSchemes: z
+    .array(
+      z
+        .string()
+        .trim()
+        .toLowerCase()
+        .regex(/^[a-z][a-z0-9+.-]{0,31}$/, 'must be a URI scheme such as myapp')
+        .refine((s) => !RESERVED_SCHEMES.has(s), 'is not an app scheme'),
+    )
+    .max(50)
+    .optional(),
+  appLinks: z
+    .strictObject({
+      apple: z.array(z.strictObject({ appId: z.string().trim().regex(/^[A-Z0-9]{10}\.[A-Za-z0-9.-]+$/, 'must be TEAMID.bundle.id'), paths: z.array(z.string().trim().min(1).max(200)).min(1).max(100) })).max(20),
+      android: z
+        .array(
+          z.strictObject({
+            packageName: z.string().trim().regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/, 'must be a package name such as com.shop.app'),
+            sha256CertFingerprints: z.array(z.string().trim().regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'must be a SHA-256 fingerprint, 32 upper-case hex pairs joined by colons')).min(1).max(10),
+          }),
+        )
+        .max(20),
+    })
+    .optional(),
 });
+
+const RESERVED_SCHEMES = new Set(['http', 'https', 'javascript', 'data', 'file', 'blob', 'about', 'vbscript', 'mailto', 'tel', 'sms', 'ftp', 'ws', 'wss']);
 export type SettingsPatch = z.input<typeof SettingsPatch>;
 
 /** Longest message a visitor or the team may write. */

@@ -12,6 +12,29 @@ export type {
 
 export type Channel = 'email' | 'in_app' | 'push';
 
+/** `draft` until the first send (or, in-app, publication) starts: only a draft may be edited or deleted. */
+export type MessageStatus = 'draft' | 'sent';
+
+/** Who an in-app message is shown to. */
+export type Audience =
+  | { type: 'everyone' }
+  | { type: 'identified' }
+  | { type: 'people'; emails: string[]; userIds: string[] };
+
+export interface PushContent {
+  title: string;
+  body: string;
+  /** As written: a web link or a deep link (`myapp://orders/42`). */
+  uri: string;
+}
+
+/** `GET /api/messages/:id/push?email=E`: ready to hand to APNs or FCM, `uri` tracked for E unless tracking is off or its domain is excluded. */
+export interface PushPayload {
+  title: string;
+  body: string;
+  uri: string;
+}
+
 export interface ApiError {
   error: string;
 }
@@ -100,11 +123,19 @@ export interface MessageCreated {
 export interface Message {
   id: number;
   subject: string;
+  /** The email's or in-app card's HTML as written; for push, "". */
   html: string;
   text: string | null;
   channel: Channel;
+  status: MessageStatus;
+  /** In-app messages only. */
+  audience: Audience | null;
+  /** Push messages only. */
+  push: PushContent | null;
   goal: Goal | null;
   createdAt: string;
+  /** When the first send (or publication) started. */
+  sentAt: string | null;
   links: LinkPlacement[];
   /** As in MessageCreated. */
   warnings: TagWarning[];
@@ -131,6 +162,7 @@ export interface MessageSummary {
   id: number;
   subject: string;
   channel: Channel;
+  status: MessageStatus;
   createdAt: string;
   recipients: number;
   sent: number;
@@ -199,8 +231,17 @@ export interface Settings {
   webhookUrl: string | null;
   /** Generated once; read-only. Verifies the signature of webhook deliveries. */
   webhookSecret: string;
+  /** URI schemes of your apps (`myapp`): deep links with one are valid destinations of in-app and push messages. */
+  deepLinkSchemes: string[];
+  /** Served as /.well-known/apple-app-site-association and /.well-known/assetlinks.json (404 while empty). */
+  appLinks: AppLinks;
   /** Generated once; read-only. A host page's userHash is HMAC-SHA256(userId) with this key, in hex. */
   identitySecret: string;
+}
+
+export interface AppLinks {
+  apple: { appId: string; paths: string[] }[];
+  android: { packageName: string; sha256CertFingerprints: string[] }[];
 }
 
 /** Why a hit was taken for a machine rather than a person. */
@@ -236,6 +277,7 @@ export interface StatsLink {
 
 export interface MessageStats {
   recipients: number;
+  /** Emails: delivered; in-app: the people it was shown to; push: payloads fetched. */
   sent: number;
   opens: Counts;
   clicks: ClickCounts;
@@ -250,7 +292,8 @@ export interface MessageStats {
 
 export interface PersonStats {
   recipientId: number;
-  email: string;
+  /** null: an anonymous visitor shown an in-app message whose audience is everyone. */
+  email: string | null;
   name: string | null;
   sentAt: string | null;
   openedAt: string | null;
@@ -261,6 +304,8 @@ export interface PersonStats {
    */
   clicks: { linkId: number; count: number; suspect: number; bot: number; reasons: ClickReasons; firstAt: string | null; lastAt: string | null }[];
   goalAt: string | null;
+  /** In-app: when they closed the card (sentAt is when it was shown). */
+  dismissedAt: string | null;
 }
 
 /** How sure the team can be of who a visitor is. */
@@ -369,6 +414,21 @@ export interface MessengerBootResult {
   /** For GET /messenger/stream?token= (EventSource cannot send headers). */
   streamToken: string;
   conversations: WidgetConversation[];
+  /** In-app messages to show on this page load, oldest first; each is counted shown once returned, and is not returned again. */
+  inApp: InAppCard[];
+}
+
+/** An in-app message as the widget shows it: HTML sanitised by the server, links already tracked for this visitor. */
+export interface InAppCard {
+  messageId: number;
+  html: string;
+  /** POST here (no body) when the visitor closes it. */
+  dismissUrl: string;
+}
+
+/** `GET /c/:token` with `Accept: application/json` (an app that opened the tracked link itself): the click is recorded, nothing redirects. */
+export interface ClickResolved {
+  url: string;
 }
 
 export interface EventRecorded {

@@ -19,6 +19,8 @@ async function seed(store: Store): Promise<{ messageId: number; linkIds: number[
     text: null,
     channel: 'email',
     goal: null,
+    audience: null,
+    push: null,
     compiled: {
       links: [0, 1].map((i) => ({ position: i, url: `https://www.shop.test/p${i}`, text: `p${i}`, tracked: true, part: 'html' as const })),
       html: ['x'],

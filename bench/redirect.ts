@@ -28,6 +28,8 @@ export async function prepare(dir: string): Promise<{ paths: string[]; cookie: s
     text: null,
     channel: 'email',
     goal: null,
+    audience: null,
+    push: null,
     compiled: {
       links: [0, 1].map((i) => ({ position: i, url: `https://www.shop.test/p${i}?src=mail`, text: `p${i}`, tracked: true, part: 'html' as const })),
       html: ['x'],

@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppContext } from './context.ts';
 import { adminAuth } from './middleware/admin-auth/admin-auth.ts';
+import { appLinkRoutes } from './routes/app-links.ts';
 import { linkRoutes } from './routes/links.ts';
 import { demoPage } from './messenger/demo.ts';
 import { messengerRoutes } from './messenger/routes.ts';
@@ -25,6 +26,7 @@ export function createApp(ctx: AppContext): Hono {
   // The redirect and the pixel first: the hot path passes no middleware.
   app.route('/', trackingRoutes(ctx));
   app.get('/', (c) => c.text('Clicktrail link server. Nothing to see here.'));
+  app.route('/.well-known', appLinkRoutes(ctx));
 
   // The Messenger: the widget's script, its routes (called from customers' pages), the demo shop.
   app.get('/widget.js', (c) => serveWidget(c));

@@ -24,11 +24,12 @@ export class MessengerApi {
 
   constructor(readonly base: string) {}
 
+  /** `path` under the server, or a whole URL the server handed out (an in-app card's dismissUrl). */
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.session) headers.authorization = `Bearer ${this.session.id}.${this.session.secret}`;
-    const res = await fetch(this.base + path, {
+    const res = await fetch(path.startsWith('/') ? this.base + path : path, {
       method,
       headers,
       body: body === undefined ? null : JSON.stringify(body),
@@ -46,6 +47,7 @@ export class MessengerApi {
     this.call<ConversationMessage>('POST', `/messenger/conversations/${conversationId}/messages`, body);
   conversation = (id: number) => this.call<WidgetConversation>('GET', `/messenger/conversations/${id}`);
   track = (name: string) => this.call<EventRecorded>('POST', '/messenger/events', { name });
+  dismiss = (dismissUrl: string) => this.call<void>('POST', dismissUrl);
   visit = (url: string, referrer?: string) => this.call<void>('POST', '/messenger/visits', { url, ...(referrer ? { referrer } : {}) });
   streamUrl = (token: string, after: number) => `${this.base}/messenger/stream?token=${encodeURIComponent(token)}&after=${after}`;
 }

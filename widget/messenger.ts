@@ -190,7 +190,9 @@ export class Messenger {
     const currentId = conversations.some((c) => c.id === this.state.currentId)
       ? this.state.currentId
       : (conversations[0]?.id ?? null);
-    this.set({ booted: true, online: true, unavailable: false, greeting: result.greeting, intro: result.intro, conversations, currentId });
+    // A second boot on the same page (identify) brings none of the cards again: keep the ones shown.
+    const inApp = [...this.state.inApp, ...result.inApp.filter((card) => !this.state.inApp.some((c) => c.messageId === card.messageId))];
+    this.set({ booted: true, online: true, unavailable: false, greeting: result.greeting, intro: result.intro, conversations, currentId, inApp });
     void this.persist.forget(gone);
     this.saveNew(created, added);
     this.saveCurrent();
@@ -307,6 +309,14 @@ export class Messenger {
     await this.persist.clear();
     this.set({ ...initialState, open: this.state.open });
     await this.boot();
+  }
+
+  /** The visitor closed an in-app card: gone from the page, and the team is told (best effort). */
+  dismiss(messageId: number): void {
+    const card = this.state.inApp.find((c) => c.messageId === messageId);
+    if (!card) return;
+    this.set({ inApp: this.state.inApp.filter((c) => c !== card) });
+    void this.api.dismiss(card.dismissUrl).catch(() => {});
   }
 
   setOpen(open: boolean): void {

@@ -1,4 +1,4 @@
-import type { ConversationMessage, WidgetConversation } from '../api/types.ts';
+import type { ConversationMessage, InAppCard, WidgetConversation } from '../api/types.ts';
 
 /**
  * The widget's state and the rules that change it: kept apart from the DOM, the network and
@@ -49,6 +49,11 @@ export interface WidgetState {
   unread: number[];
   /** The server refuses this page's origin (settings.allowedOrigins): the chat can't work here until that changes. */
   unavailable: boolean;
+  /**
+   * In-app messages shown on this page load, until closed. Never kept: the server counts a card
+   * shown when it hands it out, and hands it out once.
+   */
+  inApp: InAppCard[];
 }
 
 export const initialState: WidgetState = {
@@ -63,6 +68,7 @@ export const initialState: WidgetState = {
   online: true,
   unavailable: false,
   unread: [],
+  inApp: [],
 };
 
 const lastActivity = (c: HeldConversation) => c.messages.at(-1)?.at ?? c.startedAt;

@@ -52,6 +52,18 @@ button { cursor: pointer; }
 .send { flex: none; width: 40px; height: 40px; border: 0; border-radius: 50%; background: #4338ca; color: #fff; display: grid; place-items: center; padding: 0; }
 .send:disabled { background: #c7c9d9; cursor: default; }
 .send svg { width: 18px; height: 18px; fill: currentColor; }
+/* In-app cards: above the launcher, their author HTML kept inside (the server strips styles, classes and ids). */
+.cards { position: fixed; right: 20px; bottom: 88px; width: 330px; display: flex; flex-direction: column; gap: 10px; }
+.card { position: relative; max-height: min(440px, calc(100vh - 120px)); overflow: auto; padding: 16px 44px 16px 18px; background: #fff; border: 1px solid #e6e8f0; border-radius: 14px; box-shadow: 0 10px 36px rgba(15, 23, 42, .22); overflow-wrap: anywhere; }
+.card-body > :first-child { margin-top: 0; }
+.card-body > :last-child { margin-bottom: 0; }
+.card-body h1, .card-body h2, .card-body h3, .card-body h4 { margin: 0 0 6px; font-size: 16px; line-height: 1.3; }
+.card-body p, .card-body ul, .card-body ol { margin: 0 0 8px; }
+.card-body a { color: #4338ca; font-weight: 600; }
+.card-body img { display: block; max-width: 100%; height: auto; border-radius: 8px; }
+.dismiss { position: absolute; top: 8px; right: 8px; width: 30px; height: 30px; border: 0; border-radius: 8px; background: transparent; color: #6b7080; font-size: 22px; line-height: 1; padding: 0; }
+.dismiss:hover { background: #f1f2f8; color: #1f2330; }
+@media (max-width: 480px) { .cards { right: 12px; left: 12px; bottom: 80px; width: auto; } }
 .status { margin: 0; padding: 6px 14px; font-size: 13px; color: #8a5a00; background: #fff8e6; border-bottom: 1px solid #f3e2b3; }
 .status.unavailable { color: #8a1c1c; background: #fdecec; border-bottom-color: #f5c9c9; }
 `;

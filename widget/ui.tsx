@@ -1,6 +1,6 @@
 import { Component, type ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ConversationMessage } from '../api/types.ts';
+import type { ConversationMessage, InAppCard } from '../api/types.ts';
 import type { Messenger } from './messenger.ts';
 import { currentConversation, waitingMessages, type PendingMessage } from './state.ts';
 import { css } from './styles.ts';
@@ -233,6 +233,22 @@ function Panel({ m, onClose }: { m: Messenger; onClose: () => void }) {
   );
 }
 
+/**
+ * An in-app message above the launcher. Its HTML was sanitised by the server (nothing runs,
+ * nothing styles it) and its links are tracked already. Reachable by keyboard, closed by its ×
+ * or Escape; focus then goes back to the launcher.
+ */
+function Card({ card, onDismiss }: { card: InAppCard; onDismiss: () => void }) {
+  return (
+    <section class="card" tabIndex={0} aria-label="Message from the team" onKeyDown={(e) => e.key === 'Escape' && onDismiss()}>
+      <div class="card-body" dangerouslySetInnerHTML={{ __html: card.html }} />
+      <button type="button" class="dismiss" aria-label="Dismiss message" onClick={onDismiss}>
+        ×
+      </button>
+    </section>
+  );
+}
+
 export function App({ m }: { m: Messenger }) {
   const state = useMessengerState(m);
   const launcher = useRef<HTMLButtonElement>(null);
@@ -246,6 +262,20 @@ export function App({ m }: { m: Messenger }) {
     <div class="root">
       <style>{css}</style>
       {state.open && <Panel m={m} onClose={close} />}
+      {!state.open && state.inApp.length > 0 && (
+        <div class="cards">
+          {state.inApp.map((card) => (
+            <Card
+              key={card.messageId}
+              card={card}
+              onDismiss={() => {
+                m.dismiss(card.messageId);
+                launcher.current?.focus();
+              }}
+            />
+          ))}
+        </div>
+      )}
       <button
         ref={launcher}
         type="button"

@@ -88,8 +88,8 @@ export function PeopleTable({ people, heats, subject }: { people: PersonStats[];
           {shown.map((p) => (
             <tr key={p.recipientId} data-recipient-id={p.recipientId}>
               <td class="person">
-                <span class="name">{p.name || p.email}</span>
-                {p.name && <div class="email">{p.email}</div>}
+                <span class="name">{p.name || p.email || 'Anonymous visitor'}</span>
+                {p.name && p.email && <div class="email">{p.email}</div>}
               </td>
               <td class="opened">{shortDate(p.openedAt)}</td>
               <td class="clicks">

@@ -31,7 +31,7 @@ export interface PeopleSort {
   direction: SortDirection;
 }
 
-const who = (p: PersonStats) => p.name || p.email;
+const who = (p: PersonStats) => p.name || p.email || '';
 
 /** What each column sorts by; null (never opened, no goal) always goes last. */
 const KEYS: Record<PeopleColumn, (p: PersonStats) => string | number | null> = {

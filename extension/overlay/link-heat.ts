@@ -35,7 +35,7 @@ export function linkHeats(messageId: number, { stats, people }: MessageData): Ma
     const clickers = people
       .flatMap((p) => {
         const c = p.clicks.find((c) => c.linkId === link.id);
-        return c && c.count > 0 ? [{ who: p.name || p.email, count: c.count, lastAt: c.lastAt }] : [];
+        return c && c.count > 0 ? [{ who: p.name || p.email || 'an anonymous visitor', count: c.count, lastAt: c.lastAt }] : [];
       })
       .sort((a, b) => b.count - a.count || (b.lastAt ?? '').localeCompare(a.lastAt ?? ''));
     heats.set(link.id, {

@@ -36,7 +36,7 @@ export function showMergeTags(s: string, sample?: SampleRecipient | null): Shown
     text(s.slice(pos, o.index));
     pos = o.index + o.raw.length;
     // A value the sample lacks would go out empty: a placeholder says more than a gap.
-    const value = o.tag && sample ? tagValue(o.tag, { email: sample.email, name: sample.name, attributes: {} }) : null;
+    const value = o.tag && sample ? tagValue(o.tag, { email: sample.email ?? '', name: sample.name, attributes: {} }) : null;
     if (value) text(value);
     else parts.push({ placeholder: placeholderLabel(o.raw, o.tag?.name) });
   }

@@ -26,9 +26,11 @@ export async function sendMessage(
   deps: { store: Store; mailer: Mailer; keys: Keyring; publicUrl: string; from: string; mergeTagHosts: readonly string[] },
   opts: { allowMissing: boolean } = { allowMissing: true },
 ): Promise<SendResult> {
+  // In-app cards are shown by the widget, push payloads handed out by the API: only an email is ever mailed.
+  if (message.channel !== 'email') throw new Error(`message ${message.id} is ${message.channel === 'push' ? 'a push' : 'an in-app'} message: it is never mailed`);
   const queue = await deps.store.claimUnsent(message.id);
   const missing = new MissingValues(message.compiled, message.subject);
-  for (const r of queue) missing.add(r.email, valuesOf(r));
+  for (const r of queue) missing.add(r.email, valuesOf(r, message.channel));
   const warnings = missing.warnings();
   if (!opts.allowMissing && warnings.some((w) => w.reason === 'missing')) {
     // Claimed to look at them, not to send: they are the next send's, untouched.
@@ -36,6 +38,8 @@ export async function sendMessage(
     throw new ValuesMissing(warnings);
   }
   const result: SendResult = { sent: 0, failed: 0, failures: [], warnings };
+  // The first send that mails anyone makes the message sent (no longer a draft).
+  if (queue.length > 0) await deps.store.markMessageSent(message.id, Date.now());
 
   async function worker(): Promise<void> {
     for (let r = queue.shift(); r; r = queue.shift()) {

@@ -12,6 +12,7 @@ import { idParam, jsonBody, notFound } from '../http/json-body.ts';
 import { conversationStarted, messageAdded, toWidget } from './conversations.ts';
 import { channels } from './hub.ts';
 import { firstName, identify, renderGreeting } from './identify.ts';
+import { showInApp } from './in-app.ts';
 import { LIMITS } from './rate-limit.ts';
 import { ipRateLimit, messengerOrigins, requestIp, tooMany } from './request-guards.ts';
 import { checkSession, newSecret, requireVisitor, scopeOf, streamToken } from './session.ts';
@@ -72,8 +73,20 @@ export function messengerRoutes(ctx: AppContext): Hono {
       identifiedBy: who?.identity.identifiedBy ?? null,
       streamToken: streamToken.sign(ctx.keys, visitor.id),
       conversations: (await store.visibleConversations(scopeOf(visitor), CONVERSATIONS_SHOWN)).map(toWidget),
+      // Only a settled identity counts for an audience: a click still being judged (perhaps a
+      // scanner's sandboxed browser) is an anonymous visitor to in-app messages until it is.
+      // A verified identity is this boot's signed user id.
+      inApp: await showInApp(ctx, visitor.id, settled && { ...settled, userId: settled.identity.identifiedBy === 'verified' ? (body.user?.userId ?? null) : null }),
     };
     return c.json(result);
+  });
+
+  // The visitor closed an in-app card (InAppCard.dismissUrl): the team sees it in the people rows.
+  app.post('/in-app/:id/dismiss', async (c) => {
+    const visitor = await writer(c);
+    if (visitor instanceof Response) return visitor;
+    if (!(await store.dismissInApp(idParam(c), visitor.id, Date.now()))) throw notFound('in-app message shown to this visitor');
+    return c.body(null, 204);
   });
 
   // A page change without a reload (single-page sites): boot records the first page.

@@ -1,6 +1,7 @@
 import { LinkifyIt } from 'linkify-it';
 import { html as p5, parse, parseFragment, type DefaultTreeAdapterTypes as P5 } from 'parse5';
 import { foreignSyntax, scanTags, splitMergeTags, wholeMergeTag, type MergeTag } from './merge-tags.ts';
+import type { PushContent } from '../../api/types.ts';
 import type { CompiledLink, CompiledMessage, CompiledTag, CompileOptions, Segment, TagWarning, UntrackedReason } from './template.ts';
 
 const HTTP = /^https?:\/\//i;
@@ -40,8 +41,10 @@ interface Clickable {
   outlookOnly: boolean;
 }
 
+const universalDomains = (opts: CompileOptions) => opts.universalLinkDomains.map((d) => d.trim().toLowerCase().replace(/^\*?\./, '')).filter(Boolean);
+
 export function compileMessage(html: string, text: string | null, opts: CompileOptions, subject: string | null = null): CompiledMessage {
-  const domains = opts.universalLinkDomains.map((d) => d.trim().toLowerCase().replace(/^\*?\./, '')).filter(Boolean);
+  const domains = universalDomains(opts);
   const found = findClickables(html);
   const base = found.base !== null && HTTP.test(found.base) && URL.canParse(found.base) && scanTags(found.base).length === 0 ? found.base : null;
   const links: CompiledLink[] = [];
@@ -199,21 +202,58 @@ function tagKey(t: { name: string; fallback: string }): string {
   return `${t.name}|${t.fallback}`;
 }
 
+/** The URL's scheme, lower-case, without the colon; null for an anchor, a relative link or a tag. */
+function schemeOf(url: string): string | null {
+  return SCHEME.exec(url)?.[0].slice(0, -1).toLowerCase() ?? null;
+}
+
+/**
+ * The scheme of a destination an in-app card or a push may not have: neither http(s) nor one
+ * of settings.deepLinkSchemes (mailto:, javascript:, another app's). null when it may, and for
+ * links with no scheme (anchors, relative links, a whole tag of ours).
+ */
+export function refusedScheme(url: string, deepLinkSchemes: readonly string[]): string | null {
+  const scheme = schemeOf(url);
+  return scheme === null || scheme === 'http' || scheme === 'https' || deepLinkSchemes.includes(scheme) ? null : scheme;
+}
+
 function classify(url: string, optOut: boolean, opts: CompileOptions, domains: string[]): UntrackedReason | undefined {
   const whole = wholeMergeTag(url) !== null;
+  const web = HTTP.test(url);
   if (!whole) {
-    // A destination that is another language's tag, or an http(s) URL holding one: once the
+    const app = !web && (opts.deepLinkSchemes ?? []).includes(schemeOf(url) ?? '');
+    // A destination that is another language's tag, or a URL of ours holding one: once the
     // link is ours, that language could no longer fill it.
     const foreign = foreignSyntax(url);
-    if (foreign && (HTTP.test(url) || url.startsWith(foreign))) return 'foreign-tag';
-    if (!HTTP.test(url)) return 'not-http';
+    if (foreign && (web || app || url.startsWith(foreign))) return 'foreign-tag';
+    if (!web && !app) return 'not-http';
     // A fixed URL that does not parse can never become a working tracked link.
     if (splitMergeTags(url).every((p) => typeof p === 'string') && !URL.canParse(url)) return 'not-http';
   }
   if (optOut) return 'opt-out';
-  if (!whole && domains.length > 0 && isUniversal(url, domains)) return 'universal-link';
+  // Universal links are web links: an app's own scheme opens the app anyway.
+  if (!whole && web && domains.length > 0 && isUniversal(url, domains)) return 'universal-link';
   if (!opts.clickTracking) return 'tracking-off';
   return undefined;
+}
+
+/**
+ * A push message: its uri is its one link placement (`text` part, the title its text),
+ * tracked or not as a link in a message would be; the title and body are the subject's kind
+ * of text, their tags filled per recipient.
+ */
+export function compilePush(push: PushContent, opts: CompileOptions): CompiledMessage {
+  const domains = universalDomains(opts);
+  const reason = classify(push.uri, false, opts, domains);
+  const links: CompiledLink[] = [{ position: 0, url: push.uri, text: push.title, tracked: !reason, ...(reason && { reason }), part: 'text' }];
+  const notes = new Notes();
+  for (const [where, s] of [['push title', push.title], ['push body', push.body], ['push uri', push.uri]] as const) {
+    for (const o of scanTags(s)) notes.add(o.raw, o.tag, where, false);
+  }
+  const text: Segment[] = reason
+    ? splitMergeTags(push.uri).map((p): Segment => (typeof p === 'string' ? p : { hrefMerge: p.name, fallback: p.fallback, ...asWritten(p) }))
+    : [{ link: 0, raw: push.uri }];
+  return { links, html: [], text, warnings: notes.warnings(), tags: notes.tags() };
 }
 
 function isUniversal(url: string, domains: string[]): boolean {

@@ -2,6 +2,7 @@ import { escapeHtml, foreignSyntax, hasAttribute, lookup, splitMergeTags, wholeM
 import type { CompiledMessage, MergeValues, RenderHooks, Segment } from './template.ts';
 
 const HTTP = /^https?:\/\//i;
+const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 
 /** A link URL cut once into literal runs and tags, so a render or a click only joins. */
 interface UrlPlan {
@@ -16,6 +17,11 @@ interface UrlPlan {
    * writes the scheme or host: then the host comes from recipient data.
    */
   origin: string | null;
+  /**
+   * A deep link's scheme (`myapp` of `myapp://orders/{{id}}`), lower-case, as the template
+   * writes it: it goes only there, and only while settings.deepLinkSchemes lists it. null for web links.
+   */
+  app: string | null;
 }
 
 // Keyed by the stored url string; the redirect server asks for the same few URLs again and again.
@@ -30,11 +36,14 @@ function planFor(url: string): UrlPlan {
   const fixed = parts.every((p) => typeof p === 'string');
   // Another language's tag (a message compiled before they were told apart) goes out as written, never ours.
   const foreign = !whole && foreignSyntax(url) !== null;
+  const scheme = typeof parts[0] === 'string' ? SCHEME.exec(parts[0])?.[1]?.toLowerCase() : undefined;
+  const app = scheme && scheme !== 'http' && scheme !== 'https' ? scheme : null;
   plan = {
     parts: fixed || foreign ? null : parts,
     whole: whole !== null,
-    fixed: fixed && !foreign ? toDestination(url) : null,
+    fixed: fixed && !foreign ? toDestination(url, app) : null,
     origin: !fixed && typeof parts[0] === 'string' ? originOf(parts[0]) : null,
+    app,
   };
   if (plans.size >= MAX_PLANS) plans.clear();
   plans.set(url, plan);
@@ -54,6 +63,8 @@ function originOf(prefix: string): string | null {
  * list is set.
  */
 function allowed(plan: UrlPlan, dest: string, hosts: readonly string[]): boolean {
+  // Values fill a deep link's components (percent-encoded): the app's own routing decides the rest.
+  if (plan.app !== null) return SCHEME.exec(dest)?.[1]?.toLowerCase() === plan.app;
   const url = new URL(dest);
   if (plan.origin !== null) return url.origin === plan.origin && !url.username && !url.password;
   if (hosts.length === 0) return true;
@@ -83,8 +94,9 @@ function encodeComponent(v: string): string {
   }
 }
 
-function toDestination(s: string): string | null {
-  if (!HTTP.test(s) || !URL.canParse(s)) return null;
+/** `s` as a Location: an absolute http(s) URL, or a deep link of scheme `app` (the plan's, lower-case). */
+function toDestination(s: string, app: string | null): string | null {
+  if (!(app === null ? HTTP.test(s) : SCHEME.exec(s)?.[1]?.toLowerCase() === app) || !URL.canParse(s)) return null;
   // A Location is ASCII (RFC 9110: a URI reference): spaces, control characters and non-ASCII
   // go out as the URL serialiser writes them, percent-encoded UTF-8 and punycode, which is
   // exactly what a browser requests for the link as written. ASCII stays byte for byte.
@@ -93,14 +105,20 @@ function toDestination(s: string): string | null {
 
 /**
  * Where link `url` (as stored in CompiledLink) sends this recipient; null when that is not an
- * absolute http(s) URL, or when recipient data would take it off the template's origin or
- * outside `mergeTagHosts` (settings).
+ * absolute http(s) URL or a deep link whose scheme `deepLinkSchemes` (settings) still lists,
+ * or when recipient data would take it off the template's origin or outside `mergeTagHosts` (settings).
  */
-export function resolveDestination(url: string, values: MergeValues, mergeTagHosts: readonly string[] = []): string | null {
+export function resolveDestination(
+  url: string,
+  values: MergeValues,
+  mergeTagHosts: readonly string[] = [],
+  deepLinkSchemes: readonly string[] = [],
+): string | null {
   const plan = planFor(url);
+  if (plan.app !== null && !deepLinkSchemes.includes(plan.app)) return null;
   if (!plan.parts) return plan.fixed;
   const filled = fill(plan, plan.parts, values);
-  const dest = filled === null ? null : toDestination(filled);
+  const dest = filled === null ? null : toDestination(filled, plan.app);
   return dest !== null && allowed(plan, dest, mergeTagHosts) ? dest : null;
 }
 
@@ -150,7 +168,7 @@ function renderLink(
   if (!plan.parts) return plan.fixed === null ? raw : esc(hooks.trackedHref(index, plan.fixed));
   const filled = fill(plan, plan.parts, values);
   if (filled === null) return raw;
-  const dest = toDestination(filled);
+  const dest = toDestination(filled, plan.app);
   if (dest !== null) {
     // Recipient data that would take the link to another site: no link at all, neither tracked nor direct.
     return allowed(plan, dest, hooks.mergeTagHosts ?? []) ? esc(hooks.trackedHref(index, dest)) : '#';

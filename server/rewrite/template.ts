@@ -55,6 +55,8 @@ export interface CompiledTag {
 export interface CompileOptions {
   clickTracking: boolean;
   universalLinkDomains: string[];
+  /** In-app and push messages: settings.deepLinkSchemes, whose links (`myapp://…`) are tracked like web ones. Emails have none. */
+  deepLinkSchemes?: readonly string[];
 }
 
 /** What a recipient brings to a render. Merge tag names look up here. */

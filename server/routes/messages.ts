@@ -1,12 +1,15 @@
 import { Hono, type Context } from 'hono';
-import type { Message, MessageCreated, MessageSummary, SendRefused } from '../../api/types.ts';
+import type { ApiError, Message, MessageCreated, MessageSummary, PushPayload, SendRefused, SendResult } from '../../api/types.ts';
 import { AddRecipientsBody, CreateMessageBody, SendOptionsBody } from '../../api/schemas.ts';
 import type { AppContext } from '../context.ts';
-import { personalise } from '../delivery/personalise.ts';
+import { personalise, pushPayload } from '../delivery/personalise.ts';
 import { sendMessage, ValuesMissing } from '../delivery/send.ts';
 import { badRequest, idParam, jsonBody, limitQuery, notFound } from '../http/json-body.ts';
-import { compileMessage } from '../rewrite/compile.ts';
+import { compileMessage, compilePush, refusedScheme } from '../rewrite/compile.ts';
+import type { CompiledMessage, CompileOptions } from '../rewrite/template.ts';
 import type { MessageRecord } from '../store/store.ts';
+
+const status = (m: MessageRecord) => (m.sentAt === null ? 'draft' : 'sent');
 
 function toMessage(m: MessageRecord): Message {
   return {
@@ -15,8 +18,12 @@ function toMessage(m: MessageRecord): Message {
     html: m.html,
     text: m.text,
     channel: m.channel,
+    status: status(m),
+    audience: m.audience,
+    push: m.push,
     goal: m.goal,
     createdAt: new Date(m.createdAt).toISOString(),
+    sentAt: m.sentAt === null ? null : new Date(m.sentAt).toISOString(),
     links: m.links,
     warnings: m.compiled.warnings ?? [],
   };
@@ -30,6 +37,21 @@ async function allowMissingOf(c: Context): Promise<boolean> {
   return body.allowMissing ?? query !== 'false';
 }
 
+const shorten = (url: string) => (url.length > 200 ? `${url.slice(0, 200)}…` : url);
+
+/**
+ * An in-app card or a push goes to an app and a page, not to a mail client: a link may be
+ * http(s) or a deep link of the apps' own schemes (settings.deepLinkSchemes), nothing else.
+ */
+function refuseOtherSchemes(links: readonly { url: string }[], deepLinkSchemes: readonly string[], where: (i: number) => string): void {
+  for (const [i, link] of links.entries()) {
+    const scheme = refusedScheme(link.url, deepLinkSchemes);
+    if (scheme === null) continue;
+    const allowed = deepLinkSchemes.length ? `http, https or ${deepLinkSchemes.join(', ')}` : 'http or https (add app schemes to settings.deepLinkSchemes)';
+    throw badRequest(`${where(i)}: ${shorten(link.url)}: the scheme ${scheme}: is not allowed here, only ${allowed}`);
+  }
+}
+
 export function messageRoutes(ctx: AppContext): Hono {
   const app = new Hono();
   const { store } = ctx;
@@ -40,21 +62,36 @@ export function messageRoutes(ctx: AppContext): Hono {
     return message;
   }
 
+  async function linkContext() {
+    return { keys: ctx.keys, publicUrl: ctx.config.publicUrl, mergeTagHosts: (await store.getSettings()).mergeTagHosts };
+  }
+
   app.post('/', async (c) => {
     const body = await jsonBody(c, CreateMessageBody);
     const settings = await store.getSettings();
-    const compiled = compileMessage(
-      body.html,
-      body.text ?? null,
-      { clickTracking: settings.clickTracking, universalLinkDomains: settings.universalLinkDomains },
-      body.subject,
-    );
+    const opts: CompileOptions = { clickTracking: settings.clickTracking, universalLinkDomains: settings.universalLinkDomains };
+    const apps: CompileOptions = { ...opts, deepLinkSchemes: settings.deepLinkSchemes };
+    let compiled: CompiledMessage;
+    if (body.channel === 'email') {
+      compiled = compileMessage(body.html, body.text ?? null, opts, body.subject);
+    } else if (body.channel === 'in_app') {
+      compiled = compileMessage(body.html, null, apps, body.subject);
+      refuseOtherSchemes(compiled.links, settings.deepLinkSchemes, (i) => `html: link ${i}`);
+    } else {
+      compiled = compilePush(body.push, apps);
+      refuseOtherSchemes(compiled.links, settings.deepLinkSchemes, () => 'push.uri');
+      if (compiled.links[0]!.reason === 'not-http') {
+        throw badRequest(`push.uri: ${shorten(body.push.uri)}: must be an absolute http(s) URL or a deep link such as myapp://orders/42`);
+      }
+    }
     const message = await store.createMessage({
       subject: body.subject,
-      html: body.html,
-      text: body.text ?? null,
+      html: body.channel === 'push' ? '' : body.html,
+      text: body.channel === 'email' ? (body.text ?? null) : null,
       channel: body.channel,
       goal: body.goal ?? null,
+      audience: body.channel === 'in_app' ? body.audience : null,
+      push: body.channel === 'push' ? body.push : null,
       compiled,
     });
     return c.json({ id: message.id, links: message.links, warnings: compiled.warnings ?? [] } satisfies MessageCreated, 201);
@@ -70,6 +107,7 @@ export function messageRoutes(ctx: AppContext): Hono {
         id: m.id,
         subject: m.subject,
         channel: m.channel,
+        status: status(m),
         createdAt: new Date(m.createdAt).toISOString(),
         ...(await store.countRecipients(m.id)),
         ...headlines.get(m.id)!,
@@ -82,16 +120,32 @@ export function messageRoutes(ctx: AppContext): Hono {
 
   app.post('/:id/recipients', async (c) => {
     const message = await messageOr404(idParam(c));
+    if (message.channel === 'in_app') {
+      return c.json({ error: 'an in-app message is shown to its audience (set when it is created): it takes no recipients' } satisfies ApiError, 409);
+    }
     const body = await jsonBody(c, AddRecipientsBody);
     const result = await store.addRecipients(message.id, body.recipients);
     ctx.tracking.forgetRecipients();
     return c.json(result);
   });
 
+  /**
+   * Emails are mailed. An in-app message is published: the widget shows it from then on, at
+   * each page load of a person in its audience (it mails no one: the result is all zeros). A
+   * push message is refused: Clicktrail hands out its payloads, the team's APNs or FCM sends them.
+   */
   app.post('/:id/send', async (c) => {
     const message = await messageOr404(idParam(c));
+    if (message.channel === 'push') {
+      const error = `a push message is not sent from here: fetch each recipient's payload from GET /api/messages/${message.id}/push?email=… and hand it to APNs or FCM`;
+      return c.json({ error } satisfies ApiError, 409);
+    }
     const allowMissing = await allowMissingOf(c);
-    const deps = { ...ctx, publicUrl: ctx.config.publicUrl, from: ctx.config.from, mergeTagHosts: (await store.getSettings()).mergeTagHosts };
+    if (message.channel === 'in_app') {
+      await store.markMessageSent(message.id, Date.now());
+      return c.json({ sent: 0, failed: 0, failures: [], warnings: [] } satisfies SendResult);
+    }
+    const deps = { ...ctx, ...(await linkContext()), from: ctx.config.from };
     try {
       return c.json(await sendMessage(message, deps, { allowMissing }));
     } catch (err) {
@@ -106,8 +160,23 @@ export function messageRoutes(ctx: AppContext): Hono {
     if (!email) throw badRequest('query parameter email is required');
     const recipient = await store.findRecipient(message.id, email);
     if (!recipient) throw notFound('recipient');
-    const { mergeTagHosts } = await store.getSettings();
-    return c.html(personalise(message, recipient, { keys: ctx.keys, publicUrl: ctx.config.publicUrl, mergeTagHosts }).html);
+    return c.html(personalise(message, recipient, await linkContext()).html);
+  });
+
+  /** The payload for one recipient, to hand to APNs or FCM: handing it out counts as sending (stats.sent). */
+  app.get('/:id/push', async (c) => {
+    const message = await messageOr404(idParam(c));
+    if (message.channel !== 'push' || !message.push) {
+      return c.json({ error: `message ${message.id} is ${message.channel === 'email' ? 'an email' : 'an in-app message'}, not a push message` } satisfies ApiError, 409);
+    }
+    const email = c.req.query('email');
+    if (!email) throw badRequest('query parameter email is required');
+    const recipient = await store.findRecipient(message.id, email);
+    if (!recipient) throw notFound('recipient');
+    const at = Date.now();
+    await store.markPushed(recipient.id, at);
+    await store.markMessageSent(message.id, at);
+    return c.json(pushPayload({ ...message, push: message.push }, recipient, await linkContext()) satisfies PushPayload);
   });
 
   return app;

@@ -1,6 +1,6 @@
 import type { Channel, ClickReasons, ConversationMessage, ConversationSummary, IdentifiedBy, LinkPlacement, PersonStats, StatsLink } from '../../api/types.ts';
 import { BURST_MS, HONEYPOT_MS } from '../tracking/recent-hits.ts';
-import type { RecipientRecord } from './store.ts';
+import type { MessageRecord, RecipientRecord } from './store.ts';
 
 /**
  * The tables' rows as both stores read them (the same columns in SQLite and PostgreSQL: one
@@ -20,8 +20,13 @@ export interface MessageRow {
   channel: Channel;
   goal_event: string | null;
   goal_within_days: number | null;
+  /** JSON: in-app messages' Audience. */
+  audience: string | null;
+  /** JSON: push messages' PushContent. */
+  push: string | null;
   compiled: string;
   created_at: number;
+  sent_at: number | null;
 }
 
 export interface LinkRow {
@@ -39,8 +44,8 @@ export interface LinkRow {
 export interface RecipientRow {
   id: number;
   message_id: number;
-  person_id: number;
-  email: string;
+  person_id: number | null;
+  email: string | null;
   name: string | null;
   attributes: string;
   status: RecipientRecord['status'];
@@ -76,6 +81,25 @@ export interface ConversationMessageRow {
   author: ConversationMessage['author'];
   body: string;
   at: number;
+}
+
+/** A message and its links (the honeypot among them, apart). */
+export function toMessageRecord(row: MessageRow, links: LinkRow[]): MessageRecord {
+  return {
+    id: row.id,
+    subject: row.subject,
+    html: row.html,
+    text: row.text,
+    channel: row.channel,
+    goal: row.goal_event ? { event: row.goal_event, withinDays: row.goal_within_days! } : null,
+    audience: row.audience === null ? null : JSON.parse(row.audience),
+    push: row.push === null ? null : JSON.parse(row.push),
+    compiled: JSON.parse(row.compiled),
+    createdAt: row.created_at,
+    sentAt: row.sent_at,
+    links: links.filter((l) => l.honeypot === 0).map(toLink),
+    honeypotLinkId: links.find((l) => l.honeypot === 1)?.id ?? null,
+  };
 }
 
 export function toLink(row: LinkRow): LinkPlacement {
@@ -152,11 +176,12 @@ export interface PairRow {
 }
 export interface PersonRow {
   id: number;
-  email: string;
+  email: string | null;
   name: string | null;
   sent_at: number | null;
   opened_at: number | null;
   goal_at: number | null;
+  dismissed_at: number | null;
 }
 
 export const statsLinks = (rows: LinkCountsRow[]): StatsLink[] =>
@@ -200,6 +225,7 @@ export function peopleStats(recipients: PersonRow[], pairs: PairRow[], reasons: 
     openedAt: isoOrNull(r.opened_at),
     clicks: byRecipient.get(r.id) ?? [],
     goalAt: isoOrNull(r.goal_at),
+    dismissedAt: isoOrNull(r.dismissed_at),
   }));
 }
 

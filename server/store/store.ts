@@ -1,4 +1,5 @@
 import type {
+  Audience,
   BotReason,
   Channel,
   Conversation,
@@ -11,6 +12,7 @@ import type {
   MessageSummary,
   PersonRef,
   PersonStats,
+  PushContent,
   Settings,
   SuspectReason,
   TeamEvent,
@@ -31,8 +33,14 @@ export interface MessageRecord {
   text: string | null;
   channel: Channel;
   goal: Goal | null;
+  /** In-app messages only. */
+  audience: Audience | null;
+  /** Push messages only (their uri is compiled.links[0]). */
+  push: PushContent | null;
   compiled: CompiledMessage;
   createdAt: number;
+  /** When the first send (or, in-app, the publication) started: null while a draft. */
+  sentAt: number | null;
   /** In the order of compiled.links. */
   links: LinkPlacement[];
   /** The hidden link added to every email that no person sees: a hit on it is a machine's. */
@@ -45,6 +53,8 @@ export interface NewMessage {
   text: string | null;
   channel: Channel;
   goal: Goal | null;
+  audience: Audience | null;
+  push: PushContent | null;
   compiled: CompiledMessage;
 }
 
@@ -56,16 +66,31 @@ export interface NewRecipient {
 
 export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed';
 
+/**
+ * A person on a message. Emails and push messages have the people the team added (by
+ * email); an in-app message gets one when it is shown, to a person or, for an audience of
+ * everyone, to an anonymous visitor (no person, no email: the widget session it was shown in).
+ */
 export interface RecipientRecord {
   id: number;
   messageId: number;
-  personId: number;
-  email: string;
+  personId: number | null;
+  email: string | null;
   name: string | null;
   attributes: Record<string, string | number | boolean | null>;
   status: DeliveryStatus;
+  /** Delivered (email), shown (in-app), payload handed out (push). */
   sentAt: number | null;
   error: string | null;
+}
+
+/** A recipient the team added by email (emails and push messages): always a person with an address. */
+export type AddressedRecipient = RecipientRecord & { personId: number; email: string };
+
+/** Who an in-app message is shown to: the widget session, and the person it is known as now (null: anonymous). */
+export interface InAppViewer {
+  visitorId: number;
+  person: PersonRef | null;
 }
 
 export interface Store extends JournalTarget {
@@ -81,14 +106,29 @@ export interface Store extends JournalTarget {
   addRecipients(messageId: number, recipients: NewRecipient[]): Promise<{ added: number; updated: number }>;
   /** Also what the redirect reads (through its cache). */
   getRecipient(id: number): Promise<RecipientRecord | null>;
-  findRecipient(messageId: number, email: string): Promise<RecipientRecord | null>;
+  findRecipient(messageId: number, email: string): Promise<AddressedRecipient | null>;
   countRecipients(messageId: number): Promise<{ recipients: number; sent: number }>;
 
+  /** The first send (or publication) started: the message is no longer a draft. Later calls keep the first time. */
+  markMessageSent(messageId: number, at: number): Promise<void>;
   /** Marks the message's unsent recipients as being sent and returns them; a concurrent call gets none of them. */
-  claimUnsent(messageId: number): Promise<RecipientRecord[]>;
+  claimUnsent(messageId: number): Promise<AddressedRecipient[]>;
   /** Claimed recipients that were not sent after all (the send was refused): unsent again, as if never claimed. */
   releaseClaims(recipientIds: number[]): Promise<void>;
   recordDelivery(recipientId: number, outcome: { ok: true; at: number } | { ok: false; error: string }): Promise<void>;
+  /** A push payload was handed out for this recipient: sent, at the first time. */
+  markPushed(recipientId: number, at: number): Promise<void>;
+
+  // In-app messages: shown once to each person (each widget session while anonymous).
+  /** Published in-app messages never shown to this visitor nor to the person they are, oldest first. */
+  unseenInApp(viewer: InAppViewer): Promise<MessageRecord[]>;
+  /**
+   * Records the message as shown to the viewer now (a recipient row, sent at this time), or
+   * null when it was shown to them already (another tab, another browser of the same person).
+   */
+  showInApp(messageId: number, viewer: InAppViewer, at: number): Promise<RecipientRecord | null>;
+  /** The visitor closed the card shown in their widget session: false when it was never shown there. The first time is kept. */
+  dismissInApp(messageId: number, visitorId: number, at: number): Promise<boolean>;
 
   // Clicks and opens: what the redirect and the stats read (the journal's ingester writes them, JournalTarget).
   getLink(id: number): Promise<LinkTarget | null>;
@@ -181,6 +221,8 @@ export const DEFAULT_SETTINGS: Settings = {
   // Made by migration 3; empty only in a database that never ran it, where nothing verifies.
   webhookSecret: '',
   identitySecret: '',
+  deepLinkSchemes: [],
+  appLinks: { apple: [], android: [] },
 };
 
 // What the redirect and the click journal's ingester trade in.
@@ -189,6 +231,8 @@ export const DEFAULT_SETTINGS: Settings = {
 export interface LinkTarget {
   id: number;
   messageId: number;
+  /** Which rules a click follows: the mail scanners' timing signals, the identity cookie. */
+  channel: Channel;
   url: string;
   tracked: boolean;
   honeypot: boolean;

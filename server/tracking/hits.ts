@@ -1,6 +1,7 @@
 import { IDENTITY_COOKIE } from '../../api/identity.ts';
-import type { Settings } from '../../api/types.ts';
+import type { ApiError, ClickResolved, Settings } from '../../api/types.ts';
 import type { AppContext } from '../context.ts';
+import { valuesOf } from '../delivery/personalise.ts';
 import { resolveDestination } from '../rewrite/render.ts';
 import { clickToken, identityToken, openToken } from '../tokens/tokens.ts';
 import { clickReason, machineHint, openReason, scannerNetwork, type HitSignals } from './classify.ts';
@@ -38,6 +39,24 @@ const NOT_FOUND: HitResponse = {
     'If you copied it from an email, check that it was copied whole.</p>',
 };
 
+/** An app resolving a link it opened itself (`Accept: application/json`): the same answers, as JSON. */
+const JSON_NOT_FOUND: HitResponse = {
+  status: 404,
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+  cookies: [],
+  body: JSON.stringify({ error: 'this link is not valid' } satisfies ApiError),
+};
+
+const resolved = (url: string): HitResponse => ({
+  status: 200,
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
+  cookies: [],
+  body: JSON.stringify({ url } satisfies ClickResolved),
+});
+
+/** An app's HTTP client asking for the destination rather than a redirect (a browser's Accept never names JSON). */
+const wantsJson = (req: HitRequest) => /\bapplication\/json\b/i.test(req.header('accept') ?? '');
+
 const pixel = (found: boolean): HitResponse => ({
   status: found ? 200 : 404,
   headers: {
@@ -51,7 +70,7 @@ const pixel = (found: boolean): HitResponse => ({
 
 const PURPOSE_HEADERS = ['purpose', 'sec-purpose', 'x-purpose', 'x-moz'];
 /** Every request header the hit rules read, lower-case: a front end need not collect others. */
-export const HIT_HEADERS: readonly string[] = ['user-agent', 'accept-language', ...PURPOSE_HEADERS, 'sec-gpc', 'x-forwarded-for'];
+export const HIT_HEADERS: readonly string[] = ['user-agent', 'accept', 'accept-language', ...PURPOSE_HEADERS, 'sec-gpc', 'x-forwarded-for'];
 
 /** Purpose / Sec-Purpose / X-Purpose / X-Moz, lower-cased; usually none is sent. */
 function purposeOf(req: HitRequest): string {
@@ -67,6 +86,15 @@ function purposeOf(req: HitRequest): string {
  * The redirect and the open pixel. A click: verify the token, find link and recipient
  * (cached), judge human or machine, append the click to the journal, set the
  * identity cookie for a person, and answer 302 once the click is durable (in the journal).
+ * An app that opened the tracked link itself (a universal link, a push) asks with
+ * `Accept: application/json`: the click is recorded the same way, and the answer is the
+ * destination as JSON (ClickResolved), with no cookie: no browser page is behind it.
+ *
+ * The rules follow the channel. The mail-delivery signals (too soon or early after delivery,
+ * a burst over the mail's links, the honeypot) are a mail scanner's: a card shown in a page
+ * or a push on a phone never meets one, so their clicks are judged on the request (HEAD, bot
+ * user agent, prefetch, scanner networks) and on repeats alone. A card's click never sets or
+ * changes the identity cookie: the widget already knows who it showed the card to.
  */
 export function hitHandlers({ tracking, keys, config, store }: AppContext) {
   const trusted = new Set(config.trustedProxies);
@@ -90,22 +118,29 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
 
   async function click(req: HitRequest): Promise<HitResponse> {
     const at = Date.now();
+    const json = wantsJson(req);
+    const notFound = json ? JSON_NOT_FOUND : NOT_FOUND;
     const ids = clickToken.verify(keys, req.token);
-    if (!ids) return NOT_FOUND;
+    if (!ids) return notFound;
     const link = tracking.cachedLink(ids.linkId) ?? (await tracking.link(ids.linkId));
     const recipient = tracking.cachedRecipient(ids.recipientId) ?? (await tracking.recipient(ids.recipientId));
-    if (!link || !recipient || link.messageId !== recipient.messageId || !link.tracked) return NOT_FOUND;
+    if (!link || !recipient || link.messageId !== recipient.messageId || !link.tracked) return notFound;
     const settings = await store.getSettings();
-    const location = link.honeypot ? `${config.publicUrl}/` : resolveDestination(link.url, recipient, settings.mergeTagHosts);
-    if (!location) return NOT_FOUND;
+    // A deep link goes out only while its scheme is still one of the apps' (settings).
+    const location = link.honeypot
+      ? `${config.publicUrl}/`
+      : resolveDestination(link.url, valuesOf(recipient, link.channel), settings.mergeTagHosts, settings.deepLinkSchemes);
+    if (!location) return notFound;
 
-    const hit = signals(req, at, recipient.sentAt, settings);
+    const mail = link.channel === 'email';
+    const deliveredAt = mail ? recipient.sentAt : null;
+    const hit = signals(req, at, deliveredAt, settings);
     const fromRequest = clickReason(hit);
     const hint = fromRequest ? null : machineHint(hit);
-    const history = tracking.recent.judge(recipient.id, { linkId: link.id, at, honeypot: link.honeypot }, link.messageTrackedLinks, {
+    const history = tracking.recent.judge(recipient.id, { linkId: link.id, at, honeypot: link.honeypot }, mail ? link.messageTrackedLinks : 0, {
       reason: fromRequest,
       hint,
-      sentAt: recipient.sentAt,
+      sentAt: deliveredAt,
       earlyWindowMs: settings.earlyWindowSeconds * 1000,
     });
     const botReason = fromRequest ?? history.reason;
@@ -126,8 +161,11 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
     if (history.reclassify) void tracking.record({ kind: 'reclassify', recipientId: recipient.id, ...history.reclassify });
 
     const cookies: string[] = [];
-    // A suspect click is counted, but a scanner's must never carry anyone's identity.
+    // A suspect click is counted, but a scanner's must never carry anyone's identity. Nor does an
+    // app's resolve (no page to greet anyone on) or a card's click (the widget knows them already).
+    const person = json || link.channel === 'in_app' ? null : recipient.personId;
     const identifies =
+      person !== null &&
       botReason === null &&
       suspectReason === null &&
       settings.leadEmailIdentification &&
@@ -137,7 +175,7 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
     if (identifies) {
       const maxAge = settings.identityCookieDays * 86_400;
       const value = identityToken.sign(keys, {
-        personId: recipient.personId,
+        personId: person,
         recipientId: recipient.id,
         linkId: link.id,
         expiresAt: at + maxAge * 1000,
@@ -147,6 +185,7 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
       cookies.push(`${IDENTITY_COOKIE}=${value}; Max-Age=${maxAge}${cookieAttributes}`);
     }
     await recorded;
+    if (json) return resolved(location);
     return {
       status: 302,
       // The tracked URL is nobody's business at the destination.

@@ -65,6 +65,7 @@ describe('link heats', () => {
     openedAt: null,
     clicks,
     goalAt: null,
+    dismissedAt: null,
   });
   const people = [
     person(1, 'Ada', [{ linkId: 1, count: 1, suspect: 0, bot: 0, reasons: NO_REASONS, firstAt: '2025-01-01T10:00:00Z', lastAt: '2025-01-01T10:00:00Z' }]),

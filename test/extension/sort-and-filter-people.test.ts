@@ -11,6 +11,7 @@ const person = (id: number, name: string | null, over: Partial<PersonStats> = {}
   openedAt: null,
   clicks: [],
   goalAt: null,
+  dismissedAt: null,
   ...over,
 });
 const clicks = (count: number, bot = 0, suspect = 0) => ({ linkId: 1, count, suspect, bot, reasons: NO_REASONS, firstAt: null, lastAt: null });

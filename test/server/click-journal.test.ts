@@ -31,6 +31,8 @@ async function setup() {
     text: null,
     channel: 'email',
     goal: null,
+    audience: null,
+    push: null,
     compiled: { links: [{ position: 0, url: 'https://x.test/', text: 'x', tracked: true, part: 'html' }], html: ['x'], text: null },
   });
   await core.addRecipients(m.id, [{ email: 'a@shop.test' }]);

@@ -35,6 +35,37 @@ describe('schema migrations', () => {
     await store.close();
   });
 
+  it('upgrades a v7 database for in-app messages: recipients keep their ids and counts, sent messages their send time', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir, 'v7.db');
+    const old = openDatabase(path, 7);
+    old.exec(`
+      INSERT INTO messages (id, subject, html, text, channel, compiled, created_at) VALUES
+        (1, 'Sent', 'x', NULL, 'email', '{"links":[],"html":["x"],"text":null}', 1),
+        (2, 'Draft', 'x', NULL, 'email', '{"links":[],"html":["x"],"text":null}', 1);
+      INSERT INTO people (id, email, name, created_at) VALUES (1, 'a@shop.test', 'A', 1), (2, 'b@shop.test', 'B', 1);
+      INSERT INTO recipients (id, message_id, person_id, email, added_at, status, sent_at, human_clicks, opened_at) VALUES
+        (11, 1, 1, 'a@shop.test', 1, 'sent', 500, 3, 600),
+        (12, 1, 2, 'b@shop.test', 1, 'sent', 400, 0, NULL),
+        (13, 2, 1, 'a@shop.test', 1, 'pending', NULL, 0, NULL);
+    `);
+    old.close();
+
+    const store = new SqliteStore(path);
+    expect((await store.getMessage(1))!.sentAt).toBe(400);
+    expect((await store.getMessage(2))!.sentAt).toBeNull();
+    expect(store.db.prepare('SELECT id, person_id, human_clicks, opened_at, visitor_id, dismissed_at FROM recipients ORDER BY id').all()).toEqual([
+      { id: 11, person_id: 1, human_clicks: 3, opened_at: 600, visitor_id: null, dismissed_at: null },
+      { id: 12, person_id: 2, human_clicks: 0, opened_at: null, visitor_id: null, dismissed_at: null },
+      { id: 13, person_id: 1, human_clicks: 0, opened_at: null, visitor_id: null, dismissed_at: null },
+    ]);
+    // Still one row per person and message.
+    expect(() => store.db.prepare(`INSERT INTO recipients (message_id, person_id, email, added_at) VALUES (1, 1, 'a@shop.test', 2)`).run()).toThrow(/UNIQUE/);
+    expect((store.db.pragma('index_list(recipients)') as { name: string }[]).map((i) => i.name)).toContain('recipients_by_status');
+    await store.close();
+  });
+
   it('refuses a database from a newer release rather than guess at it', () => {
     const dir = tempDir();
     dirs.push(dir);

@@ -29,6 +29,8 @@ async function seed(store: Store) {
     text: null,
     channel: 'email',
     goal: null,
+    audience: null,
+    push: null,
     compiled: { links: [0, 1, 2, 3, 4].map((i) => ({ position: i, url: `https://x.test/${i}`, text: `l${i}`, tracked: true, part: 'html' as const })), html: ['x'], text: null } as never,
   });
   await store.addRecipients(m.id, Array.from({ length: RECIPIENTS }, (_, i) => ({ email: `p${i}@shop.test`, name: `Person ${i}` })));

@@ -37,6 +37,8 @@ async function seedStore(store: Store) {
     text: null,
     channel: 'email',
     goal: null,
+    audience: null,
+    push: null,
     compiled: { links: [0, 1, 2, 3].map((i) => ({ position: i, url: `https://x.test/${i}`, text: `l${i}`, tracked: true, part: 'html' as const })), html: ['x'], text: null } as never,
   });
   await store.addRecipients(m.id, ['a', 'b', 'c', 'd', 'e'].map((p) => ({ email: `${p}@shop.test` })));
@@ -207,7 +209,7 @@ describe('the rest of the store on PostgreSQL', () => {
   it('adds recipients as SQLite does: emails case-blind in ASCII, someone twice in one list updated, others in bulk', async () => {
     const { lite, pg } = pair();
     for (const store of [lite, pg]) {
-      const m = await store.createMessage({ subject: 's', html: 'x', text: null, channel: 'email', goal: null, compiled: { links: [], html: ['x'], text: null } as never });
+      const m = await store.createMessage({ subject: 's', html: 'x', text: null, channel: 'email', goal: null, audience: null, push: null, compiled: { links: [], html: ['x'], text: null } as never });
       expect(await store.addRecipients(m.id, [{ email: ' Ann@Shop.test ', name: 'Ann' }, { email: 'bob@shop.test', attributes: { plan: 'pro' } }])).toEqual({ added: 2, updated: 0 });
       expect(await store.addRecipients(m.id, [{ email: 'ann@shop.TEST' }, { email: 'cy@shop.test', name: 'Cy' }, { email: 'CY@shop.test', name: 'Cyril' }, { email: 'Élodie@shop.test' }, { email: 'élodie@shop.test' }])).toEqual({
         added: 3,

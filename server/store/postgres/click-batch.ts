@@ -98,7 +98,7 @@ export class LinkFacts {
     return known;
   }
 
-  /** How many tracked links each message has, the honeypot aside (0: none, or no such message). */
+  /** How many tracked links each message has, the honeypot aside: what a burst needs (0: none, no such message, or not an email). */
   async trackedLinks(run: Run, s: Statements, messageIds: Iterable<number>): Promise<(messageId: number) => number> {
     const counts = new Map<number, number>();
     const missing: number[] = [];

@@ -214,6 +214,20 @@ export const migrations: string[] = [
     'identitySecret', encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')), 'hex'),
     'webhookSecret', encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')), 'hex'))::text);
   `,
+  // 2: SQLite's migration 8: in-app and push messages (their sent time, audience, push
+  // content), and recipients shown an in-app message, anonymous visitors among them.
+  `
+  ALTER TABLE messages ADD COLUMN sent_at BIGINT, ADD COLUMN audience TEXT, ADD COLUMN push TEXT;
+  UPDATE messages m SET sent_at = r.first FROM (SELECT message_id, min(sent_at) AS first FROM recipients GROUP BY message_id) r
+  WHERE r.message_id = m.id;
+  CREATE INDEX messages_published_in_app ON messages (sent_at) WHERE channel = 'in_app';
+  ALTER TABLE recipients
+    ALTER COLUMN person_id DROP NOT NULL,
+    ALTER COLUMN email DROP NOT NULL,
+    ADD COLUMN visitor_id BIGINT REFERENCES visitors(id),
+    ADD COLUMN dismissed_at BIGINT,
+    ADD UNIQUE (message_id, visitor_id);
+  `,
 ];
 
 /** The advisory lock key the migrations run under: one server at a time, however many start. */

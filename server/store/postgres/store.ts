@@ -13,7 +13,9 @@ import {
   DEFAULT_SETTINGS,
   HitRefused,
   JournalMoved,
+  type AddressedRecipient,
   type ConversationHead,
+  type InAppViewer,
   type JournalMove as Move,
   type JournalPosition,
   type LinkTarget,
@@ -38,7 +40,7 @@ import {
   iso,
   PREVIEW_CHARS,
   toConversationMessage,
-  toLink,
+  toMessageRecord,
   toRecipient,
   toSummary,
   type ConversationMessageRow,
@@ -287,6 +289,8 @@ export class PgStore implements Store {
         m.channel,
         m.goal?.event ?? null,
         m.goal?.withinDays ?? null,
+        m.audience && JSON.stringify(m.audience),
+        m.push && JSON.stringify(m.push),
         JSON.stringify(m.compiled),
         now,
       ]);
@@ -311,18 +315,7 @@ export class PgStore implements Store {
   }
 
   private toMessage(row: MessageRow, links: LinkRow[]): MessageRecord {
-    return {
-      id: row.id,
-      subject: row.subject,
-      html: row.html,
-      text: row.text,
-      channel: row.channel,
-      goal: row.goal_event ? { event: row.goal_event, withinDays: row.goal_within_days! } : null,
-      compiled: JSON.parse(row.compiled),
-      createdAt: row.created_at,
-      links: links.filter((l) => l.honeypot === 0).map(toLink),
-      honeypotLinkId: links.find((l) => l.honeypot === 1)?.id ?? null,
-    };
+    return toMessageRecord(row, links);
   }
 
   async getMessage(id: number): Promise<MessageRecord | null> {
@@ -337,11 +330,15 @@ export class PgStore implements Store {
   }
 
   async getLink(id: number): Promise<LinkTarget | null> {
-    const row = await this.one<{ id: number; message_id: number; url: string; tracked: number; honeypot: number; tracked_links: number }>(s.links.target, [id]);
+    const row = await this.one<{ id: number; message_id: number; channel: LinkTarget['channel']; url: string; tracked: number; honeypot: number; tracked_links: number }>(
+      s.links.target,
+      [id],
+    );
     if (!row) return null;
     return {
       id: row.id,
       messageId: row.message_id,
+      channel: row.channel,
       url: row.url,
       tracked: row.tracked === 1,
       honeypot: row.honeypot === 1,
@@ -417,9 +414,9 @@ export class PgStore implements Store {
     return row ? toRecipient(row) : null;
   }
 
-  async findRecipient(messageId: number, email: string): Promise<RecipientRecord | null> {
+  async findRecipient(messageId: number, email: string): Promise<AddressedRecipient | null> {
     const row = await this.one<RecipientRow>(s.recipients.byEmail, [messageId, email.trim()]);
-    return row ? toRecipient(row) : null;
+    return row ? (toRecipient(row) as AddressedRecipient) : null;
   }
 
   async recipientPerson(recipientId: number): Promise<number | null> {
@@ -430,8 +427,13 @@ export class PgStore implements Store {
     return (await this.one<{ recipients: number; sent: number }>(s.recipients.count, [messageId]))!;
   }
 
-  async claimUnsent(messageId: number): Promise<RecipientRecord[]> {
-    return (await this.q<RecipientRow>(s.recipients.claimUnsent, [messageId])).map(toRecipient).sort((a, b) => a.id - b.id);
+  async markMessageSent(messageId: number, at: number): Promise<void> {
+    await this.q(s.messages.markSent, [at, messageId]);
+  }
+
+  async claimUnsent(messageId: number): Promise<AddressedRecipient[]> {
+    // Only rows the team added are ever unsent: an in-app row is made sent when it is shown.
+    return (await this.q<RecipientRow>(s.recipients.claimUnsent, [messageId])).map((r) => toRecipient(r) as AddressedRecipient).sort((a, b) => a.id - b.id);
   }
 
   async releaseClaims(recipientIds: number[]): Promise<void> {
@@ -441,6 +443,29 @@ export class PgStore implements Store {
   async recordDelivery(recipientId: number, outcome: { ok: true; at: number } | { ok: false; error: string }): Promise<void> {
     if (outcome.ok) await this.q(s.recipients.sent, [outcome.at, recipientId]);
     else await this.q(s.recipients.failed, [outcome.error.slice(0, 500), recipientId]);
+  }
+
+  async markPushed(recipientId: number, at: number): Promise<void> {
+    await this.q(s.recipients.pushed, [at, recipientId]);
+  }
+
+  // ---- in-app messages
+
+  async unseenInApp(viewer: InAppViewer): Promise<MessageRecord[]> {
+    const rows = await this.q<MessageRow>(s.messages.unseenInApp, [viewer.visitorId, viewer.person?.id ?? null]);
+    if (rows.length === 0) return [];
+    const links = await this.q<LinkRow>(s.links.ofMessages, [rows.map((r) => r.id)]);
+    return rows.map((r) => this.toMessage(r, links.filter((l) => l.message_id === r.id)));
+  }
+
+  async showInApp(messageId: number, viewer: InAppViewer, at: number): Promise<RecipientRecord | null> {
+    const { person } = viewer;
+    const row = await this.one<RecipientRow>(s.recipients.showInApp, [messageId, person?.id ?? null, viewer.visitorId, person?.email ?? null, person?.name ?? null, at]);
+    return row ? toRecipient(row) : null;
+  }
+
+  async dismissInApp(messageId: number, visitorId: number, at: number): Promise<boolean> {
+    return (await this.q(s.recipients.dismissInApp, [at, messageId, visitorId])).length > 0;
   }
 
   // ---- stats

@@ -249,4 +249,46 @@ export const migrations: string[] = [
   INSERT INTO click_journals (node, segment, offset) SELECT '', segment, offset FROM click_journal;
   DROP TABLE click_journal;
   `,
+  // 8: in-app and push messages. A message knows when its first send (or publication) started
+  // (sent_at: null while a draft), its audience (in-app) and its push content, as JSON. An
+  // in-app message gets a recipient row when it is shown: to a person, or to an anonymous
+  // visitor (no person, no email; visitor_id names the widget session), once per message each;
+  // dismissed_at is when they closed the card. SQLite can't relax recipients' NOT NULLs in
+  // place: the table is made again and the rows copied across under the same ids (nothing
+  // references it by foreign key); renamed rather than copied twice, it is a big table.
+  `
+  ALTER TABLE messages ADD COLUMN sent_at INTEGER;
+  ALTER TABLE messages ADD COLUMN audience TEXT;
+  ALTER TABLE messages ADD COLUMN push TEXT;
+  UPDATE messages SET sent_at = (SELECT min(r.sent_at) FROM recipients r WHERE r.message_id = messages.id);
+  CREATE INDEX messages_published_in_app ON messages (sent_at) WHERE channel = 'in_app';
+  CREATE TABLE recipients_v8 (
+    id INTEGER PRIMARY KEY,
+    message_id INTEGER NOT NULL REFERENCES messages(id),
+    person_id INTEGER REFERENCES people(id),
+    visitor_id INTEGER REFERENCES visitors(id),
+    email TEXT,
+    name TEXT,
+    attributes TEXT NOT NULL DEFAULT '{}',
+    added_at INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    sent_at INTEGER,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    human_clicks INTEGER NOT NULL DEFAULT 0,
+    human_opens INTEGER NOT NULL DEFAULT 0,
+    opened_at INTEGER,
+    goal_at INTEGER,
+    dismissed_at INTEGER,
+    UNIQUE (message_id, person_id),
+    UNIQUE (message_id, visitor_id)
+  );
+  INSERT INTO recipients_v8 (id, message_id, person_id, email, name, attributes, added_at, status, sent_at, error, attempts,
+                             human_clicks, human_opens, opened_at, goal_at)
+    SELECT id, message_id, person_id, email, name, attributes, added_at, status, sent_at, error, attempts,
+           human_clicks, human_opens, opened_at, goal_at FROM recipients;
+  DROP TABLE recipients;
+  ALTER TABLE recipients_v8 RENAME TO recipients;
+  CREATE INDEX recipients_by_status ON recipients (message_id, status);
+  `,
 ];

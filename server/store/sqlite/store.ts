@@ -13,7 +13,9 @@ import {
   DEFAULT_SETTINGS,
   HitRefused,
   JournalMoved,
+  type AddressedRecipient,
   type ConversationHead,
+  type InAppViewer,
   type JournalMove as Move,
   type JournalPosition,
   type LinkTarget,
@@ -35,7 +37,7 @@ import {
   iso,
   PREVIEW_CHARS,
   toConversationMessage,
-  toLink,
+  toMessageRecord,
   toRecipient,
   toSummary,
   type ConversationMessageRow,
@@ -251,6 +253,8 @@ export class SqliteStore implements Store {
         m.channel,
         m.goal?.event ?? null,
         m.goal?.withinDays ?? null,
+        m.audience && JSON.stringify(m.audience),
+        m.push && JSON.stringify(m.push),
         JSON.stringify(m.compiled),
         now,
       );
@@ -265,19 +269,7 @@ export class SqliteStore implements Store {
   }
 
   private toMessage(row: MessageRow): MessageRecord {
-    const rows = this.s.links.ofMessage.all(row.id) as LinkRow[];
-    return {
-      id: row.id,
-      subject: row.subject,
-      html: row.html,
-      text: row.text,
-      channel: row.channel,
-      goal: row.goal_event ? { event: row.goal_event, withinDays: row.goal_within_days! } : null,
-      compiled: JSON.parse(row.compiled),
-      createdAt: row.created_at,
-      links: rows.filter((l) => l.honeypot === 0).map(toLink),
-      honeypotLinkId: rows.find((l) => l.honeypot === 1)?.id ?? null,
-    };
+    return toMessageRecord(row, this.s.links.ofMessage.all(row.id) as LinkRow[]);
   }
 
   async getMessage(id: number): Promise<MessageRecord | null> {
@@ -291,12 +283,13 @@ export class SqliteStore implements Store {
 
   async getLink(id: number): Promise<LinkTarget | null> {
     const row = this.s.links.target.get(id) as
-      | { id: number; message_id: number; url: string; tracked: number; honeypot: number; tracked_links: number }
+      | { id: number; message_id: number; channel: LinkTarget['channel']; url: string; tracked: number; honeypot: number; tracked_links: number }
       | undefined;
     if (!row) return null;
     return {
       id: row.id,
       messageId: row.message_id,
+      channel: row.channel,
       url: row.url,
       tracked: row.tracked === 1,
       honeypot: row.honeypot === 1,
@@ -351,9 +344,9 @@ export class SqliteStore implements Store {
     return row ? toRecipient(row) : null;
   }
 
-  async findRecipient(messageId: number, email: string): Promise<RecipientRecord | null> {
+  async findRecipient(messageId: number, email: string): Promise<AddressedRecipient | null> {
     const row = this.s.recipients.byEmail.get(messageId, email.trim()) as RecipientRow | undefined;
-    return row ? toRecipient(row) : null;
+    return row ? (toRecipient(row) as AddressedRecipient) : null;
   }
 
   async recipientPerson(recipientId: number): Promise<number | null> {
@@ -364,8 +357,13 @@ export class SqliteStore implements Store {
     return this.s.recipients.count.get(messageId) as { recipients: number; sent: number };
   }
 
-  async claimUnsent(messageId: number): Promise<RecipientRecord[]> {
-    return (this.s.recipients.claimUnsent.all(messageId) as RecipientRow[]).map(toRecipient).sort((a, b) => a.id - b.id);
+  async markMessageSent(messageId: number, at: number): Promise<void> {
+    this.s.messages.markSent.run(at, messageId);
+  }
+
+  async claimUnsent(messageId: number): Promise<AddressedRecipient[]> {
+    // Only rows the team added are ever unsent: an in-app row is made sent when it is shown.
+    return (this.s.recipients.claimUnsent.all(messageId) as RecipientRow[]).map((r) => toRecipient(r) as AddressedRecipient).sort((a, b) => a.id - b.id);
   }
 
   async releaseClaims(recipientIds: number[]): Promise<void> {
@@ -377,6 +375,34 @@ export class SqliteStore implements Store {
   async recordDelivery(recipientId: number, outcome: { ok: true; at: number } | { ok: false; error: string }): Promise<void> {
     if (outcome.ok) this.s.recipients.sent.run(outcome.at, recipientId);
     else this.s.recipients.failed.run(outcome.error.slice(0, 500), recipientId);
+  }
+
+  async markPushed(recipientId: number, at: number): Promise<void> {
+    this.s.recipients.pushed.run(at, recipientId);
+  }
+
+  // ---- in-app messages
+
+  async unseenInApp(viewer: InAppViewer): Promise<MessageRecord[]> {
+    const rows = this.s.messages.unseenInApp.all({ visitor: viewer.visitorId, person: viewer.person?.id ?? null }) as MessageRow[];
+    return rows.map((r) => this.toMessage(r));
+  }
+
+  async showInApp(messageId: number, viewer: InAppViewer, at: number): Promise<RecipientRecord | null> {
+    const { person } = viewer;
+    const row = this.s.recipients.showInApp.get({
+      message: messageId,
+      person: person?.id ?? null,
+      visitor: viewer.visitorId,
+      email: person?.email ?? null,
+      name: person?.name ?? null,
+      at,
+    }) as RecipientRow | undefined;
+    return row ? toRecipient(row) : null;
+  }
+
+  async dismissInApp(messageId: number, visitorId: number, at: number): Promise<boolean> {
+    return this.s.recipients.dismissInApp.all(at, messageId, visitorId).length > 0;
   }
 
   // ---- stats

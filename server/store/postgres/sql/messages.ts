@@ -1,9 +1,16 @@
 /** messages and their links (the honeypot is a link too, with honeypot = 1). */
 export const messagesSql = {
-  insert: `INSERT INTO messages (subject, html, text, channel, goal_event, goal_within_days, compiled, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+  insert: `INSERT INTO messages (subject, html, text, channel, goal_event, goal_within_days, audience, push, compiled, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
   byId: 'SELECT * FROM messages WHERE id = $1',
   newest: 'SELECT * FROM messages ORDER BY created_at DESC, id DESC LIMIT $1',
+  /** The first send or publication: later ones keep its time. */
+  markSent: 'UPDATE messages SET sent_at = coalesce(sent_at, $1) WHERE id = $2',
+  /** Published in-app messages shown neither in this widget session ($1) nor to this person ($2, NULL: anonymous). */
+  unseenInApp: `SELECT m.* FROM messages m
+                WHERE m.channel = 'in_app' AND m.sent_at IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id AND (r.visitor_id = $1 OR r.person_id = $2::bigint))
+                ORDER BY m.sent_at, m.id`,
 } as const;
 
 export const linksSql = {
@@ -16,16 +23,24 @@ export const linksSql = {
   ofMessage: 'SELECT * FROM links WHERE message_id = $1 ORDER BY position',
   ofMessages: 'SELECT * FROM links WHERE message_id = ANY($1::bigint[]) ORDER BY message_id, position',
   /** What the redirect needs: the link, and how many tracked links its message has (for the burst rule). */
-  target: `SELECT id, message_id, url, tracked, honeypot,
+  target: `SELECT l.id, l.message_id, msg.channel, l.url, l.tracked, l.honeypot,
              (SELECT count(*) FROM links m WHERE m.message_id = l.message_id AND m.tracked = 1 AND m.honeypot = 0) AS tracked_links
-           FROM links l WHERE id = $1`,
-  /** What the click ingest needs of the links a batch names: links never change once made, so it keeps them. */
-  targets: `SELECT id, message_id, honeypot,
-              (SELECT count(*) FROM links m WHERE m.message_id = l.message_id AND m.tracked = 1 AND m.honeypot = 0) AS tracked_links
-            FROM links l WHERE id = ANY($1::bigint[])`,
-  /** How many tracked links a message has, the honeypot aside. */
-  trackedOfMessages: `SELECT message_id, count(*) AS tracked FROM links
-                      WHERE message_id = ANY($1::bigint[]) AND tracked = 1 AND honeypot = 0 GROUP BY message_id`,
+           FROM links l JOIN messages msg ON msg.id = l.message_id WHERE l.id = $1`,
+  /**
+   * What the click ingest needs of the links a batch names: links never change once made, so it
+   * keeps them. tracked_links as in trackedOfMessages.
+   */
+  targets: `SELECT l.id, l.message_id, l.honeypot,
+              (SELECT count(*) FROM links m WHERE m.message_id = l.message_id AND m.tracked = 1 AND m.honeypot = 0
+                 AND msg.channel = 'email') AS tracked_links
+            FROM links l JOIN messages msg ON msg.id = l.message_id WHERE l.id = ANY($1::bigint[])`,
+  /**
+   * How many tracked links a message has, the honeypot aside: the links a burst is made of.
+   * Only an email's: a burst is a mail scanner's walk, which an in-app card or a push never gets.
+   */
+  trackedOfMessages: `SELECT l.message_id, count(*) AS tracked FROM links l JOIN messages m ON m.id = l.message_id
+                      WHERE l.message_id = ANY($1::bigint[]) AND l.tracked = 1 AND l.honeypot = 0 AND m.channel = 'email'
+                      GROUP BY l.message_id`,
   /** A click's origin for the team: the message and the link's destination. */
   clickOrigin: `SELECT m.id AS "messageId", m.subject AS subject, l.url AS "linkUrl"
                 FROM recipients r JOIN messages m ON m.id = r.message_id

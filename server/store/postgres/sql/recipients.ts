@@ -25,6 +25,19 @@ export const recipientsSql = {
   release: `UPDATE recipients SET status = 'pending', attempts = attempts - 1 WHERE id = ANY($1::bigint[]) AND status = 'sending'`,
   sent: `UPDATE recipients SET status = 'sent', sent_at = $1, error = NULL WHERE id = $2`,
   failed: `UPDATE recipients SET status = 'failed', error = $1 WHERE id = $2`,
+  /** A push payload handed out: sent at the first time. */
+  pushed: `UPDATE recipients SET status = 'sent', sent_at = coalesce(sent_at, $1), error = NULL WHERE id = $2`,
+  /**
+   * An in-app message shown now ($1 message, $2 person or NULL, $3 visitor, $6 time): a recipient
+   * row sent at this time, unless it was shown to this widget session or this person before (or
+   * another boot, on any node, makes the row at the same moment: the unique keys keep one).
+   */
+  showInApp: `INSERT INTO recipients (message_id, person_id, visitor_id, email, name, added_at, status, sent_at)
+              SELECT $1::bigint, $2::bigint, $3::bigint, $4::text, $5::text, $6::bigint, 'sent', $6::bigint
+              WHERE NOT EXISTS (SELECT 1 FROM recipients WHERE message_id = $1::bigint AND (visitor_id = $3::bigint OR person_id = $2::bigint))
+              ON CONFLICT DO NOTHING
+              RETURNING *`,
+  dismissInApp: 'UPDATE recipients SET dismissed_at = coalesce(dismissed_at, $1) WHERE message_id = $2 AND visitor_id = $3 RETURNING id',
   /** Human clicks so far (taken back ones subtract): the first tells a unique clicker. */
   countClicks: 'UPDATE recipients SET human_clicks = human_clicks + $1 WHERE id = $2 RETURNING human_clicks',
   /**
@@ -44,5 +57,5 @@ export const recipientsSql = {
                   WHERE m.id = recipients.message_id AND m.goal_event = $3
                     AND $1 <= recipients.sent_at + m.goal_within_days * 86400000::bigint)`,
   goalsReached: 'SELECT count(*) AS n FROM recipients WHERE message_id = $1 AND goal_at IS NOT NULL',
-  ofMessage: 'SELECT id, email, name, sent_at, opened_at, goal_at FROM recipients WHERE message_id = $1 ORDER BY id',
+  ofMessage: 'SELECT id, email, name, sent_at, opened_at, goal_at, dismissed_at FROM recipients WHERE message_id = $1 ORDER BY id',
 } as const;

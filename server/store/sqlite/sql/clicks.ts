@@ -13,14 +13,16 @@ export const clicksSql = {
   verdict: 'SELECT bot_reason, suspect_reason FROM clicks WHERE recipient_id = ? AND link_id = ? AND at = ?',
   /**
    * A recipient's hits around a click, from every node: a honeypot hit within @window either
-   * side, how many links other than @link were hit in the @window before, and how many the mail has.
+   * side, how many links other than @link were hit in the @window before, and how many the mail
+   * has (none for an in-app card or a push: a burst is a mail scanner's walk).
    */
   neighbours: `SELECT
       (SELECT max(l.honeypot) FROM clicks c JOIN links l ON l.id = c.link_id
          WHERE c.recipient_id = @recipient AND c.at BETWEEN @at - @window AND @at + @window AND l.honeypot = 1) AS honeypot,
       (SELECT count(DISTINCT c.link_id) FROM clicks c JOIN links l ON l.id = c.link_id
          WHERE c.recipient_id = @recipient AND c.at BETWEEN @at - @window AND @at AND l.honeypot = 0 AND c.link_id <> @link) AS links,
-      (SELECT count(*) FROM links WHERE message_id = @message AND tracked = 1 AND honeypot = 0) AS tracked`,
+      (SELECT count(*) FROM links l JOIN messages m ON m.id = l.message_id
+         WHERE l.message_id = @message AND l.tracked = 1 AND l.honeypot = 0 AND m.channel = 'email') AS tracked`,
 } as const;
 
 export const opensSql = {
