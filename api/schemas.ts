@@ -3,16 +3,53 @@ import { MAX_IDENTITY_CHARS } from './identity.ts';
 
 const Attributes = z.record(z.string().max(100), z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]));
 
+const Subject = z.string().trim().min(1).max(998);
+const Html = z.string().min(1).max(1_000_000);
+const Text = z.string().max(1_000_000);
+const GoalBody = z.strictObject({ event: z.string().trim().min(1).max(100), withinDays: z.number().int().min(1).max(365) });
+/** An address, optionally with a display name: `a@b.example` or `Shop Team <a@b.example>`. */
+export const MailAddress = z
+  .string()
+  .trim()
+  .max(400)
+  .regex(/^(?:[^<>@\r\n]*<[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)$/, 'must be an address such as team@shop.example or "Shop <team@shop.example>"');
+/** `marketing` (the default) carries List-Unsubscribe and honours the suppression list; `transactional` (receipts, password resets) does neither. */
+const Kind = z.enum(['marketing', 'transactional']);
+
 export const CreateMessageBody = z.strictObject({
-  subject: z.string().trim().min(1).max(998),
-  html: z.string().min(1).max(1_000_000),
-  text: z.string().max(1_000_000).optional(),
   channel: z.enum(['email', 'in_app', 'push']).default('email'),
-  goal: z
-    .strictObject({ event: z.string().trim().min(1).max(100), withinDays: z.number().int().min(1).max(365) })
-    .optional(),
+  subject: Subject,
+  html: Html,
+  text: Text.optional(),
+  /** Default: settings.defaultFrom, else CLICKTRAIL_FROM. */
+  from: MailAddress.optional(),
+  /** Default: settings.defaultReplyTo (none when null). */
+  replyTo: MailAddress.optional(),
+  kind: Kind.default('marketing'),
+  goal: GoalBody.optional(),
 });
-export type CreateMessageBody = z.input<typeof CreateMessageBody>;
+
+/**
+ * `PATCH /api/messages/:id`, a draft only (409 once sent): what is given replaces what was;
+ * null clears an optional field. The link placements are computed again.
+ */
+export const PatchMessageBody = z.strictObject({
+  subject: Subject.optional(),
+  html: Html.optional(),
+  text: Text.nullable().optional(),
+  from: MailAddress.nullable().optional(),
+  replyTo: MailAddress.nullable().optional(),
+  kind: Kind.optional(),
+  goal: GoalBody.nullable().optional(),
+});
+export type PatchMessageBody = z.input<typeof PatchMessageBody>;
+
+/** `POST /api/messages/:id/test`: the mail as `as` (a recipient's email; default the first recipient, else nobody's values) gets it, sent to `email`. */
+export const TestSendBody = z.strictObject({
+  email: z.email().max(320),
+  as: z.email().max(320).optional(),
+});
+export type TestSendBody = z.input<typeof TestSendBody>;
 
 export const AddRecipientsBody = z.strictObject({
   recipients: z
@@ -64,6 +101,8 @@ export const SettingsPatch = z.strictObject({
   messengerIntro: z.string().trim().max(300).optional(),
   allowedOrigins: z.array(Origin).max(200).optional(),
   webhookUrl: z.url({ protocol: /^https?$/ }).max(2000).nullable().optional(),
+  defaultFrom: MailAddress.nullable().optional(),
+  defaultReplyTo: MailAddress.nullable().optional(),
 });
 export type SettingsPatch = z.input<typeof SettingsPatch>;
 

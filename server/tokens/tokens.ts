@@ -9,7 +9,8 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 const MAC_BYTES = 10; // 80 bits: an online forger gets nowhere, and links stay short
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,64}$/;
 
-export const TokenKind = { click: 1, open: 2, identity: 3 } as const;
+// unsubscribe: an email's /u/ link and List-Unsubscribe; testClick: a test send's links, which redirect and count nothing.
+export const TokenKind = { click: 1, open: 2, identity: 3, unsubscribe: 4, testClick: 5 } as const;
 export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];
 
 export interface SigningKey {
