@@ -25,9 +25,11 @@ export const CreateMessageBody = z.strictObject({
   from: MailAddress.optional(),
   /** Default: settings.defaultReplyTo (none when null). */
   replyTo: MailAddress.optional(),
-  kind: Kind.default('marketing'),
+  /** Default: marketing. Email only (as from and replyTo): given for another channel, a 400. */
+  kind: Kind.optional(),
   goal: GoalBody.optional(),
 });
+export type CreateMessageBody = z.input<typeof CreateMessageBody>;
 
 /**
  * `PATCH /api/messages/:id`, a draft only (409 once sent): what is given replaces what was;

@@ -40,7 +40,8 @@ export type UntrackedReason =
   | 'foreign-tag' // the destination holds another template language's tag (a `{{…}}` not ours, `*|…|*`, `%…%`, `[…]`, `<%…%>`, `{{{…}}}`, `{%…%}`, `${…}`): only that language can fill it, so it is not made ours
   | 'opt-out' // data-clicktrail="off" on the element
   | 'universal-link' // host is on the universal-link list (or a subdomain of one)
-  | 'tracking-off'; // click tracking was off when the message was created
+  | 'tracking-off' // click tracking was off when the message was created
+  | 'unsubscribe'; // `{{unsubscribe_url}}`: the recipient's own unsubscribe link, never a tracked one
 
 export interface LinkPlacement {
   id: number;

@@ -1,24 +1,34 @@
 import { Hono, type Context } from 'hono';
-import type { Message, MessageCreated, MessageSummary, SendRefused } from '../../api/types.ts';
-import { AddRecipientsBody, CreateMessageBody, SendOptionsBody } from '../../api/schemas.ts';
+import { HTTPException } from 'hono/http-exception';
+import type { Channel, Delivery, Message, MessageCreated, MessageSummary, SendRefused } from '../../api/types.ts';
+import { AddRecipientsBody, CreateMessageBody, PatchMessageBody, SendOptionsBody, TestSendBody } from '../../api/schemas.ts';
 import type { AppContext } from '../context.ts';
 import { personalise } from '../delivery/personalise.ts';
-import { sendMessage, ValuesMissing } from '../delivery/send.ts';
+import { sendMessage, sendTest, ValuesMissing, type SendDeps } from '../delivery/send.ts';
 import { badRequest, idParam, jsonBody, limitQuery, notFound } from '../http/json-body.ts';
 import { compileMessage } from '../rewrite/compile.ts';
-import type { MessageRecord } from '../store/store.ts';
+import type { CompiledMessage } from '../rewrite/template.ts';
+import type { DraftChange, MessageRecord, Store } from '../store/store.ts';
 
-function toMessage(m: MessageRecord): Message {
+const statusOf = (m: MessageRecord) => (m.sentAt === null ? 'draft' : 'sent');
+
+function toMessage(m: MessageRecord, delivery: Delivery): Message {
   return {
     id: m.id,
     subject: m.subject,
     html: m.html,
     text: m.text,
     channel: m.channel,
+    kind: m.kind,
+    status: statusOf(m),
+    from: m.from,
+    replyTo: m.replyTo,
     goal: m.goal,
     createdAt: new Date(m.createdAt).toISOString(),
+    sentAt: m.sentAt === null ? null : new Date(m.sentAt).toISOString(),
     links: m.links,
     warnings: m.compiled.warnings ?? [],
+    delivery,
   };
 }
 
@@ -30,9 +40,33 @@ async function allowMissingOf(c: Context): Promise<boolean> {
   return body.allowMissing ?? query !== 'false';
 }
 
+/** From, Reply-To and kind are an email's: given for another channel, a 400 that says so. */
+function emailOnly(channel: Channel, body: { from?: unknown; replyTo?: unknown; kind?: unknown }): void {
+  if (channel === 'email') return;
+  const given = (['from', 'replyTo', 'kind'] as const).find((k) => body[k] !== undefined);
+  if (given) throw badRequest(`${given}: only an email message has one (this one is ${channel})`);
+}
+
+/** An edit or deletion that found the message sent or gone. */
+function refused(change: Exclude<DraftChange, 'done'>, what: 'edited' | 'deleted'): HTTPException {
+  if (change === 'missing') return notFound('message');
+  return new HTTPException(409, { message: `message already sent: only a draft can be ${what}` });
+}
+
+async function compileFor(store: Store, m: { subject: string; html: string; text: string | null; channel: Channel }): Promise<CompiledMessage> {
+  const settings = await store.getSettings();
+  return compileMessage(
+    m.html,
+    m.text,
+    { clickTracking: settings.clickTracking, universalLinkDomains: settings.universalLinkDomains, textFromHtml: m.channel === 'email' },
+    m.subject,
+  );
+}
+
 export function messageRoutes(ctx: AppContext): Hono {
   const app = new Hono();
   const { store } = ctx;
+  const deps: SendDeps = { store, mailer: ctx.mailer, keys: ctx.keys, publicUrl: ctx.config.publicUrl, from: ctx.config.from };
 
   async function messageOr404(id: number): Promise<MessageRecord> {
     const message = await store.getMessage(id);
@@ -42,18 +76,17 @@ export function messageRoutes(ctx: AppContext): Hono {
 
   app.post('/', async (c) => {
     const body = await jsonBody(c, CreateMessageBody);
-    const settings = await store.getSettings();
-    const compiled = compileMessage(
-      body.html,
-      body.text ?? null,
-      { clickTracking: settings.clickTracking, universalLinkDomains: settings.universalLinkDomains },
-      body.subject,
-    );
+    emailOnly(body.channel, body);
+    const text = body.text ?? null;
+    const compiled = await compileFor(store, { ...body, text });
     const message = await store.createMessage({
       subject: body.subject,
       html: body.html,
-      text: body.text ?? null,
+      text,
       channel: body.channel,
+      kind: body.kind ?? 'marketing',
+      from: body.from ?? null,
+      replyTo: body.replyTo ?? null,
       goal: body.goal ?? null,
       compiled,
     });
@@ -66,19 +99,58 @@ export function messageRoutes(ctx: AppContext): Hono {
     await ctx.tracking.settle();
     const headlines = await ctx.tracking.store.headlines(messages.map((m) => m.id));
     const list: MessageSummary[] = await Promise.all(
-      messages.map(async (m) => ({
-        id: m.id,
-        subject: m.subject,
-        channel: m.channel,
-        createdAt: new Date(m.createdAt).toISOString(),
-        ...(await store.countRecipients(m.id)),
-        ...headlines.get(m.id)!,
-      })),
+      messages.map(async (m) => {
+        const { recipients, sent } = await store.delivery(m.id);
+        return {
+          id: m.id,
+          subject: m.subject,
+          channel: m.channel,
+          kind: m.kind,
+          status: statusOf(m),
+          createdAt: new Date(m.createdAt).toISOString(),
+          recipients,
+          sent,
+          ...headlines.get(m.id)!,
+        };
+      }),
     );
     return c.json(list);
   });
 
-  app.get('/:id', async (c) => c.json(toMessage(await messageOr404(idParam(c)))));
+  app.get('/:id', async (c) => {
+    const message = await messageOr404(idParam(c));
+    return c.json(toMessage(message, await store.delivery(message.id)));
+  });
+
+  // A draft only: the store refuses the change once a send has started, whichever comes first.
+  app.patch('/:id', async (c) => {
+    const message = await messageOr404(idParam(c));
+    const body = await jsonBody(c, PatchMessageBody);
+    emailOnly(message.channel, body);
+    if (message.sentAt !== null) throw refused('sent', 'edited');
+    const next = {
+      subject: body.subject ?? message.subject,
+      html: body.html ?? message.html,
+      text: body.text === undefined ? message.text : body.text,
+      channel: message.channel,
+      kind: body.kind ?? message.kind,
+      from: body.from === undefined ? message.from : body.from,
+      replyTo: body.replyTo === undefined ? message.replyTo : body.replyTo,
+      goal: body.goal === undefined ? message.goal : body.goal,
+    };
+    const change = await store.updateDraft(message.id, { ...next, compiled: await compileFor(store, next) });
+    if (change !== 'done') throw refused(change, 'edited');
+    ctx.tracking.forgetLinks();
+    return c.json(toMessage(await messageOr404(message.id), await store.delivery(message.id)));
+  });
+
+  app.delete('/:id', async (c) => {
+    const change = await store.deleteDraft(idParam(c));
+    if (change !== 'done') throw refused(change, 'deleted');
+    ctx.tracking.forgetLinks();
+    ctx.tracking.forgetRecipients();
+    return c.body(null, 204);
+  });
 
   app.post('/:id/recipients', async (c) => {
     const message = await messageOr404(idParam(c));
@@ -91,12 +163,26 @@ export function messageRoutes(ctx: AppContext): Hono {
   app.post('/:id/send', async (c) => {
     const message = await messageOr404(idParam(c));
     const allowMissing = await allowMissingOf(c);
-    const deps = { ...ctx, publicUrl: ctx.config.publicUrl, from: ctx.config.from, mergeTagHosts: (await store.getSettings()).mergeTagHosts };
     try {
       return c.json(await sendMessage(message, deps, { allowMissing }));
     } catch (err) {
       if (!(err instanceof ValuesMissing)) throw err;
       return c.json({ error: err.message, warnings: err.warnings } satisfies SendRefused, 409);
+    }
+  });
+
+  // Drafts and sent messages alike: nothing is claimed or recorded, the status stays as it is.
+  app.post('/:id/test', async (c) => {
+    const message = await messageOr404(idParam(c));
+    const body = await jsonBody(c, TestSendBody);
+    if (message.channel !== 'email') throw badRequest(`only an email message can be sent as a test (this one is ${message.channel})`);
+    const as = body.as === undefined ? await store.firstRecipient(message.id) : await store.findRecipient(message.id, body.as);
+    if (body.as !== undefined && !as) throw notFound('recipient');
+    try {
+      return c.json(await sendTest(message, as, body.email, deps));
+    } catch (err) {
+      // The mail server's own words, to the team that asked for the test.
+      throw new HTTPException(502, { message: `the test mail was not sent: ${err instanceof Error ? err.message : String(err)}` });
     }
   });
 

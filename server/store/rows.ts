@@ -1,6 +1,17 @@
-import type { Channel, ClickReasons, ConversationMessage, ConversationSummary, IdentifiedBy, LinkPlacement, PersonStats, StatsLink } from '../../api/types.ts';
+import type {
+  Channel,
+  ClickReasons,
+  ConversationMessage,
+  ConversationSummary,
+  IdentifiedBy,
+  LinkPlacement,
+  MessageKind,
+  PersonStats,
+  StatsLink,
+  Suppression,
+} from '../../api/types.ts';
 import { BURST_MS, HONEYPOT_MS } from '../tracking/recent-hits.ts';
-import type { RecipientRecord } from './store.ts';
+import type { MessageRecord, RecipientRecord } from './store.ts';
 
 /**
  * The tables' rows as both stores read them (the same columns in SQLite and PostgreSQL: one
@@ -18,10 +29,14 @@ export interface MessageRow {
   html: string;
   text: string | null;
   channel: Channel;
+  kind: MessageKind;
+  from_address: string | null;
+  reply_to: string | null;
   goal_event: string | null;
   goal_within_days: number | null;
   compiled: string;
   created_at: number;
+  sent_at: number | null;
 }
 
 export interface LinkRow {
@@ -46,6 +61,14 @@ export interface RecipientRow {
   status: RecipientRecord['status'];
   sent_at: number | null;
   error: string | null;
+  unsubscribed_at: number | null;
+}
+
+export interface SuppressionRow {
+  email: string;
+  reason: Suppression['reason'];
+  message_id: number | null;
+  at: number;
 }
 
 export interface VisitorRow {
@@ -84,6 +107,28 @@ export function toLink(row: LinkRow): LinkPlacement {
   return link;
 }
 
+/** A message and its links (its honeypot among them), as both stores read them. */
+export function toMessageRecord(row: MessageRow, links: LinkRow[]): MessageRecord {
+  return {
+    id: row.id,
+    subject: row.subject,
+    html: row.html,
+    text: row.text,
+    channel: row.channel,
+    kind: row.kind,
+    from: row.from_address,
+    replyTo: row.reply_to,
+    goal: row.goal_event ? { event: row.goal_event, withinDays: row.goal_within_days! } : null,
+    compiled: JSON.parse(row.compiled),
+    createdAt: row.created_at,
+    sentAt: row.sent_at,
+    links: links.filter((l) => l.honeypot === 0).map(toLink),
+    honeypotLinkId: links.find((l) => l.honeypot === 1)?.id ?? null,
+  };
+}
+
+export const toSuppression = (r: SuppressionRow): Suppression => ({ email: r.email, reason: r.reason, messageId: r.message_id, at: iso(r.at) });
+
 export function toRecipient(row: RecipientRow): RecipientRecord {
   return {
     id: row.id,
@@ -95,6 +140,7 @@ export function toRecipient(row: RecipientRow): RecipientRecord {
     status: row.status,
     sentAt: row.sent_at,
     error: row.error,
+    unsubscribedAt: row.unsubscribed_at,
   };
 }
 
@@ -157,6 +203,7 @@ export interface PersonRow {
   sent_at: number | null;
   opened_at: number | null;
   goal_at: number | null;
+  unsubscribed_at: number | null;
 }
 
 export const statsLinks = (rows: LinkCountsRow[]): StatsLink[] =>
@@ -200,6 +247,7 @@ export function peopleStats(recipients: PersonRow[], pairs: PairRow[], reasons: 
     openedAt: isoOrNull(r.opened_at),
     clicks: byRecipient.get(r.id) ?? [],
     goalAt: isoOrNull(r.goal_at),
+    unsubscribedAt: isoOrNull(r.unsubscribed_at),
   }));
 }
 

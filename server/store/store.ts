@@ -4,14 +4,17 @@ import type {
   Conversation,
   ConversationMessage,
   ConversationSummary,
+  Delivery,
   Goal,
   IdentifiedBy,
   LinkPlacement,
+  MessageKind,
   MessageStats,
   MessageSummary,
   PersonRef,
   PersonStats,
   Settings,
+  Suppression,
   SuspectReason,
   TeamEvent,
 } from '../../api/types.ts';
@@ -30,9 +33,15 @@ export interface MessageRecord {
   html: string;
   text: string | null;
   channel: Channel;
+  kind: MessageKind;
+  /** As the author gave them; null: the settings' default. */
+  from: string | null;
+  replyTo: string | null;
   goal: Goal | null;
   compiled: CompiledMessage;
   createdAt: number;
+  /** When the first send started; null: a draft, which alone may be edited or deleted. */
+  sentAt: number | null;
   /** In the order of compiled.links. */
   links: LinkPlacement[];
   /** The hidden link added to every email that no person sees: a hit on it is a machine's. */
@@ -44,9 +53,16 @@ export interface NewMessage {
   html: string;
   text: string | null;
   channel: Channel;
+  /** Default: marketing. */
+  kind?: MessageKind;
+  from?: string | null;
+  replyTo?: string | null;
   goal: Goal | null;
   compiled: CompiledMessage;
 }
+
+/** What became of an edit or a deletion of a draft: a sent message is never changed. */
+export type DraftChange = 'done' | 'sent' | 'missing';
 
 export interface NewRecipient {
   email: string;
@@ -54,7 +70,8 @@ export interface NewRecipient {
   attributes?: Record<string, string | number | boolean | null> | undefined;
 }
 
-export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed';
+/** skipped: left out of a send (a marketing message to a suppressed address); claimable again once the reason is gone. */
+export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'skipped';
 
 export interface RecipientRecord {
   id: number;
@@ -66,6 +83,7 @@ export interface RecipientRecord {
   status: DeliveryStatus;
   sentAt: number | null;
   error: string | null;
+  unsubscribedAt: number | null;
 }
 
 export interface Store extends JournalTarget {
@@ -76,19 +94,47 @@ export interface Store extends JournalTarget {
   getMessage(id: number): Promise<MessageRecord | null>;
   /** Newest first. */
   listMessages(limit: number): Promise<MessageRecord[]>;
+  /**
+   * Replaces a draft's content and its link placements (new ids), in one transaction that a
+   * send's claim cannot interleave with: once a send has started, nothing is changed.
+   */
+  updateDraft(id: number, message: NewMessage): Promise<DraftChange>;
+  /** Removes a draft with its recipients and links, under the same rule. */
+  deleteDraft(id: number): Promise<DraftChange>;
 
   /** Adds people to a message; someone already on it gets their name and attributes updated. */
   addRecipients(messageId: number, recipients: NewRecipient[]): Promise<{ added: number; updated: number }>;
   /** Also what the redirect reads (through its cache). */
   getRecipient(id: number): Promise<RecipientRecord | null>;
   findRecipient(messageId: number, email: string): Promise<RecipientRecord | null>;
-  countRecipients(messageId: number): Promise<{ recipients: number; sent: number }>;
+  /** The message's first recipient (lowest id): whom a test send is rendered as by default. */
+  firstRecipient(messageId: number): Promise<RecipientRecord | null>;
+  /** Where the message's delivery stands now, recipient by recipient (read during a send too). */
+  delivery(messageId: number): Promise<Delivery>;
 
-  /** Marks the message's unsent recipients as being sent and returns them; a concurrent call gets none of them. */
-  claimUnsent(messageId: number): Promise<RecipientRecord[]>;
-  /** Claimed recipients that were not sent after all (the send was refused): unsent again, as if never claimed. */
-  releaseClaims(recipientIds: number[]): Promise<void>;
+  /**
+   * Marks the message's unsent recipients (pending, failed, skipped) as being sent and returns
+   * them; a concurrent call gets none of them. A marketing email's recipients whose address is
+   * suppressed are marked skipped instead and returned apart. The message's sentAt is set, in
+   * the same transaction, the first time anyone is claimed or skipped.
+   */
+  claimUnsent(messageId: number): Promise<{ claimed: RecipientRecord[]; skipped: RecipientRecord[] }>;
+  /**
+   * Claimed (or skipped) recipients that were not sent after all (the send was refused):
+   * unsent again, as if never claimed; a message nobody was ever sent to is a draft again.
+   */
+  releaseClaims(messageId: number, recipientIds: number[]): Promise<void>;
   recordDelivery(recipientId: number, outcome: { ok: true; at: number } | { ok: false; error: string }): Promise<void>;
+
+  /**
+   * The recipient unsubscribes: their address goes on the suppression list (if not on it
+   * already) and the recipient keeps the time. Idempotent; false when there is no such recipient.
+   */
+  unsubscribe(recipientId: number, at: number): Promise<boolean>;
+  /** Newest first. */
+  listSuppressions(limit: number): Promise<Suppression[]>;
+  /** Takes an address off the suppression list; false when it was not on it. */
+  liftSuppression(email: string): Promise<boolean>;
 
   // Clicks and opens: what the redirect and the stats read (the journal's ingester writes them, JournalTarget).
   getLink(id: number): Promise<LinkTarget | null>;
@@ -180,8 +226,16 @@ export const DEFAULT_SETTINGS: Settings = {
   webhookUrl: null,
   // Made by migration 3; empty only in a database that never ran it, where nothing verifies.
   webhookSecret: '',
+  defaultFrom: null,
+  defaultReplyTo: null,
   identitySecret: '',
 };
+
+/**
+ * The key of the suppression list: an address as SQLite's NOCASE and the stores' SQL lower()
+ * fold it (ASCII letters only), so a recipient row, a suppression and an admin's DELETE meet.
+ */
+export const suppressionKey = (email: string) => email.trim().replace(/[A-Z]+/g, (c) => c.toLowerCase());
 
 // What the redirect and the click journal's ingester trade in.
 

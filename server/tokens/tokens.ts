@@ -116,3 +116,24 @@ export const identityToken = {
     return { personId: f[0]!, recipientId: f[1]!, linkId: f[2]!, expiresAt: f[3]! * 1000, clickAt: f[4]! };
   },
 };
+
+/** The recipient id a test send's tokens name: no recipient has it, so its unsubscribe link unsubscribes nobody. */
+export const NO_RECIPIENT = 0;
+
+/** An email's unsubscribe link (and its List-Unsubscribe header): names the recipient, or NO_RECIPIENT in a test send. */
+export const unsubscribeToken = {
+  sign: (keys: Keyring, recipientId: number) => signToken(keys, TokenKind.unsubscribe, [recipientId]),
+  verify(keys: Keyring, token: string): { recipientId: number } | null {
+    const f = verifyToken(keys, TokenKind.unsubscribe, token);
+    return f?.length === 1 ? { recipientId: f[0]! } : null;
+  },
+};
+
+/** A test send's link: the recipient it was rendered as (NO_RECIPIENT: nobody) and the placement. It redirects and counts nothing. */
+export const testClickToken = {
+  sign: (keys: Keyring, recipientId: number, linkId: number) => signToken(keys, TokenKind.testClick, [recipientId, linkId]),
+  verify(keys: Keyring, token: string): { recipientId: number; linkId: number } | null {
+    const f = verifyToken(keys, TokenKind.testClick, token);
+    return f?.length === 2 ? { recipientId: f[0]!, linkId: f[1]! } : null;
+  },
+};

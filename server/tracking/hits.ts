@@ -1,8 +1,9 @@
 import { IDENTITY_COOKIE } from '../../api/identity.ts';
 import type { Settings } from '../../api/types.ts';
 import type { AppContext } from '../context.ts';
+import { NO_VALUES } from '../rewrite/merge-tags.ts';
 import { resolveDestination } from '../rewrite/render.ts';
-import { clickToken, identityToken, openToken } from '../tokens/tokens.ts';
+import { clickToken, identityToken, NO_RECIPIENT, openToken, testClickToken } from '../tokens/tokens.ts';
 import { clickReason, machineHint, openReason, scannerNetwork, type HitSignals } from './classify.ts';
 import { clientIp, truncateIp } from './client-ip.ts';
 
@@ -28,15 +29,26 @@ const DAY = 86_400_000;
 // The smallest transparent GIF: 1×1, one colour.
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
+/** What any of our links that fails its check or names nothing answers (/c/, /u/). */
+export const LINK_NOT_FOUND_PAGE =
+  '<!doctype html><meta charset="utf-8"><title>Link not found</title>' +
+  '<p style="font:16px system-ui,sans-serif;margin:3em auto;max-width:30em">This link is not valid. ' +
+  'If you copied it from an email, check that it was copied whole.</p>';
+
 const NOT_FOUND: HitResponse = {
   status: 404,
   headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
   cookies: [],
-  body:
-    '<!doctype html><meta charset="utf-8"><title>Link not found</title>' +
-    '<p style="font:16px system-ui,sans-serif;margin:3em auto;max-width:30em">This link is not valid. ' +
-    'If you copied it from an email, check that it was copied whole.</p>',
+  body: LINK_NOT_FOUND_PAGE,
 };
+
+const redirect = (location: string, cookies: string[] = []): HitResponse => ({
+  status: 302,
+  // The tracked URL is nobody's business at the destination.
+  headers: { location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
+  cookies,
+  body: null,
+});
 
 const pixel = (found: boolean): HitResponse => ({
   status: found ? 200 : 404,
@@ -91,7 +103,7 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
   async function click(req: HitRequest): Promise<HitResponse> {
     const at = Date.now();
     const ids = clickToken.verify(keys, req.token);
-    if (!ids) return NOT_FOUND;
+    if (!ids) return testClick(req);
     const link = tracking.cachedLink(ids.linkId) ?? (await tracking.link(ids.linkId));
     const recipient = tracking.cachedRecipient(ids.recipientId) ?? (await tracking.recipient(ids.recipientId));
     if (!link || !recipient || link.messageId !== recipient.messageId || !link.tracked) return NOT_FOUND;
@@ -147,13 +159,27 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
       cookies.push(`${IDENTITY_COOKIE}=${value}; Max-Age=${maxAge}${cookieAttributes}`);
     }
     await recorded;
-    return {
-      status: 302,
-      // The tracked URL is nobody's business at the destination.
-      headers: { location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
-      cookies,
-      body: null,
-    };
+    return redirect(location, cookies);
+  }
+
+  /**
+   * A test send's link: where the recipient it was rendered as would go, and nothing else:
+   * nothing recorded, judged or counted, no cookie, so a marketer's own clicks never reach
+   * the stats or identify anyone.
+   */
+  async function testClick(req: HitRequest): Promise<HitResponse> {
+    const ids = testClickToken.verify(keys, req.token);
+    if (!ids) return NOT_FOUND;
+    const link = tracking.cachedLink(ids.linkId) ?? (await tracking.link(ids.linkId));
+    if (!link || !link.tracked || link.honeypot) return NOT_FOUND;
+    let values = NO_VALUES;
+    if (ids.recipientId !== NO_RECIPIENT) {
+      const recipient = tracking.cachedRecipient(ids.recipientId) ?? (await tracking.recipient(ids.recipientId));
+      if (!recipient || recipient.messageId !== link.messageId) return NOT_FOUND;
+      values = recipient;
+    }
+    const location = resolveDestination(link.url, values, (await store.getSettings()).mergeTagHosts);
+    return location ? redirect(location) : NOT_FOUND;
   }
 
   async function open(req: HitRequest): Promise<HitResponse> {

@@ -7,7 +7,7 @@ import type pg from 'pg';
  * (../sqlite/migrations.ts), table for table and column for column: BIGINT milliseconds where
  * SQLite has INTEGER timestamps, BYTEA for the visitors' secret hashes, JSON kept as TEXT (the
  * store parses it, as on SQLite), identity columns for the ids. `offset` is a reserved word
- * here: click_journals names it "offset".
+ * here: click_journals names it "offset". Each version after it is SQLite's next one (2 is its 8).
  */
 export const migrations: string[] = [
   // 1: everything SQLite's migrations 1 to 7 make
@@ -213,6 +213,25 @@ export const migrations: string[] = [
   INSERT INTO settings (id, data) VALUES (1, json_build_object(
     'identitySecret', encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')), 'hex'),
     'webhookSecret', encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')), 'hex'))::text);
+  `,
+  // 2: as SQLite's 8: a message's From, Reply-To, kind and first send (sent_at, backfilled from
+  // its recipients), the suppression list, and when a recipient unsubscribed.
+  `
+  ALTER TABLE messages ADD COLUMN from_address TEXT, ADD COLUMN reply_to TEXT,
+    ADD COLUMN kind TEXT NOT NULL DEFAULT 'marketing', ADD COLUMN sent_at BIGINT;
+  UPDATE messages m SET sent_at = r.at
+  FROM (SELECT message_id, coalesce(min(sent_at), max(added_at)) AS at FROM recipients WHERE status <> 'pending' GROUP BY message_id) r
+  WHERE r.message_id = m.id;
+  ALTER TABLE recipients ADD COLUMN unsubscribed_at BIGINT;
+  CREATE TABLE suppressions (
+    email TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    message_id BIGINT,
+    recipient_id BIGINT,
+    at BIGINT NOT NULL
+  );
+  CREATE INDEX suppressions_by_time ON suppressions (at);
+  CREATE INDEX suppressions_by_message ON suppressions (message_id);
   `,
 ];
 

@@ -249,4 +249,46 @@ export const migrations: string[] = [
   INSERT INTO click_journals (node, segment, offset) SELECT '', segment, offset FROM click_journal;
   DROP TABLE click_journal;
   `,
+  // 8: sending as a marketer would. A message keeps its From, Reply-To and kind, and when its
+  // first send started (sent_at: null is a draft, which alone may be edited or deleted; for the
+  // messages already sent, their recipients' earliest send, or the latest recipient a send
+  // reached without mailing). The suppression list: addresses (lower-cased) that unsubscribed,
+  // which no marketing email goes to; a recipient keeps when they unsubscribed. Editing or
+  // deleting a draft removes link placements, and SQLite hands the largest rowid out again:
+  // links are made AUTOINCREMENT (copied out and back under the same ids), so a placement id
+  // is never another's, whatever a redirect (of any worker) still has cached.
+  `
+  ALTER TABLE links RENAME TO links_v7;
+  CREATE TABLE links (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id INTEGER NOT NULL REFERENCES messages(id),
+    position INTEGER NOT NULL,
+    part TEXT NOT NULL,
+    url TEXT NOT NULL,
+    text TEXT NOT NULL,
+    tracked INTEGER NOT NULL,
+    reason TEXT,
+    honeypot INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (message_id, position)
+  );
+  INSERT INTO links (id, message_id, position, part, url, text, tracked, reason, honeypot)
+    SELECT id, message_id, position, part, url, text, tracked, reason, honeypot FROM links_v7;
+  DROP TABLE links_v7;
+  ALTER TABLE messages ADD COLUMN from_address TEXT;
+  ALTER TABLE messages ADD COLUMN reply_to TEXT;
+  ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'marketing';
+  ALTER TABLE messages ADD COLUMN sent_at INTEGER;
+  UPDATE messages SET sent_at = (
+    SELECT coalesce(min(r.sent_at), max(r.added_at)) FROM recipients r WHERE r.message_id = messages.id AND r.status <> 'pending');
+  ALTER TABLE recipients ADD COLUMN unsubscribed_at INTEGER;
+  CREATE TABLE suppressions (
+    email TEXT NOT NULL PRIMARY KEY,
+    reason TEXT NOT NULL,
+    message_id INTEGER,
+    recipient_id INTEGER,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX suppressions_by_time ON suppressions (at);
+  CREATE INDEX suppressions_by_message ON suppressions (message_id);
+  `,
 ];
