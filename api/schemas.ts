@@ -25,19 +25,42 @@ export const PushContent = z.strictObject({
   uri: z.string().trim().min(1).max(2000),
 });
 
+/** An address, optionally with a display name: `a@b.example` or `Shop Team <a@b.example>`. */
+export const MailAddress = z
+  .string()
+  .trim()
+  .max(400)
+  .regex(/^(?:[^<>@\r\n]*<[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)$/, 'must be an address such as team@shop.example or "Shop <team@shop.example>"');
+/** `marketing` (the default) carries List-Unsubscribe and honours the suppression list; `transactional` (receipts, password resets) does neither. */
+const Kind = z.enum(['marketing', 'transactional']);
+
 const EmailMessageBody = z.strictObject({
   channel: z.literal('email'),
   subject: Subject,
   html: Html,
   text: Text.optional(),
+  /** Default: settings.defaultFrom, else CLICKTRAIL_FROM. */
+  from: MailAddress.optional(),
+  /** Default: settings.defaultReplyTo (none when null). */
+  replyTo: MailAddress.optional(),
+  /** Default: marketing. */
+  kind: Kind.optional(),
   goal: GoalBody.optional(),
 });
+/** What only an email has, refused on another channel with a reason rather than as an unknown key. */
+const NotAnEmail = {
+  text: z.never({ error: 'only an email message has one' }).optional(),
+  from: z.never({ error: 'only an email message has one' }).optional(),
+  replyTo: z.never({ error: 'only an email message has one' }).optional(),
+  kind: z.never({ error: 'only an email message has one' }).optional(),
+};
 const InAppMessageBody = z.strictObject({
   channel: z.literal('in_app'),
   subject: Subject,
   html: Html,
   audience: Audience,
   goal: GoalBody.optional(),
+  ...NotAnEmail,
 });
 const PushMessageBody = z.strictObject({
   channel: z.literal('push'),
@@ -45,6 +68,7 @@ const PushMessageBody = z.strictObject({
   subject: Subject,
   push: PushContent,
   goal: GoalBody.optional(),
+  ...NotAnEmail,
 });
 
 /** `channel` may be left out: an email. */
@@ -53,6 +77,28 @@ export const CreateMessageBody = z.preprocess(
   z.discriminatedUnion('channel', [EmailMessageBody, InAppMessageBody, PushMessageBody]),
 );
 export type CreateMessageBody = z.input<typeof EmailMessageBody> | z.input<typeof InAppMessageBody> | z.input<typeof PushMessageBody>;
+
+/**
+ * `PATCH /api/messages/:id`, a draft only (409 once sent): what is given replaces what was;
+ * null clears an optional field. The link placements are computed again.
+ */
+export const PatchMessageBody = z.strictObject({
+  subject: Subject.optional(),
+  html: Html.optional(),
+  text: Text.nullable().optional(),
+  from: MailAddress.nullable().optional(),
+  replyTo: MailAddress.nullable().optional(),
+  kind: Kind.optional(),
+  goal: GoalBody.nullable().optional(),
+});
+export type PatchMessageBody = z.input<typeof PatchMessageBody>;
+
+/** `POST /api/messages/:id/test`: the mail as `as` (a recipient's email; default the first recipient, else nobody's values) gets it, sent to `email`. */
+export const TestSendBody = z.strictObject({
+  email: z.email().max(320),
+  as: z.email().max(320).optional(),
+});
+export type TestSendBody = z.input<typeof TestSendBody>;
 
 export const AddRecipientsBody = z.strictObject({
   recipients: z
@@ -129,6 +175,8 @@ export const SettingsPatch = z.strictObject({
         .max(20),
     })
     .optional(),
+  defaultFrom: MailAddress.nullable().optional(),
+  defaultReplyTo: MailAddress.nullable().optional(),
 });
 
 const RESERVED_SCHEMES = new Set(['http', 'https', 'javascript', 'data', 'file', 'blob', 'about', 'vbscript', 'mailto', 'tel', 'sms', 'ftp', 'ws', 'wss']);

@@ -8,9 +8,14 @@ export type {
   AddRecipientsBody,
   SendOptionsBody,
   SettingsPatch,
+  PatchMessageBody,
+  TestSendBody,
 } from './schemas.ts';
 
 export type Channel = 'email' | 'in_app' | 'push';
+
+/** `transactional`: no List-Unsubscribe, no unsubscribe footer, the suppression list not applied. */
+export type MessageKind = 'marketing' | 'transactional';
 
 /** `draft` until the first send (or, in-app, publication) starts: only a draft may be edited or deleted. */
 export type MessageStatus = 'draft' | 'sent';
@@ -55,7 +60,8 @@ export type UntrackedReason =
   | 'foreign-tag' // the destination holds another template language's tag (a `{{…}}` not ours, `*|…|*`, `%…%`, `[…]`, `<%…%>`, `{{{…}}}`, `{%…%}`, `${…}`): only that language can fill it, so it is not made ours
   | 'opt-out' // data-clicktrail="off" on the element
   | 'universal-link' // host is on the universal-link list (or a subdomain of one)
-  | 'tracking-off'; // click tracking was off when the message was created
+  | 'tracking-off' // click tracking was off when the message was created
+  | 'unsubscribe'; // `{{unsubscribe_url}}`: the recipient's own unsubscribe link, never a tracked one
 
 export interface LinkPlacement {
   id: number;
@@ -120,6 +126,17 @@ export interface MessageCreated {
   warnings: TagWarning[];
 }
 
+/** Where a message's delivery stands, recipient by recipient. */
+export interface Delivery {
+  recipients: number;
+  /** Not sent yet, being sent included. */
+  pending: number;
+  sent: number;
+  failed: number;
+  /** Left out of a send (an address on the suppression list). */
+  skipped: number;
+}
+
 export interface Message {
   id: number;
   subject: string;
@@ -127,11 +144,16 @@ export interface Message {
   html: string;
   text: string | null;
   channel: Channel;
+  kind: MessageKind;
   status: MessageStatus;
   /** In-app messages only. */
   audience: Audience | null;
   /** Push messages only. */
   push: PushContent | null;
+  /** As given; null: the default (settings.defaultFrom, else CLICKTRAIL_FROM). Email only. */
+  from: string | null;
+  /** As given; null: settings.defaultReplyTo. Email only. */
+  replyTo: string | null;
   goal: Goal | null;
   createdAt: string;
   /** When the first send (or publication) started. */
@@ -139,6 +161,7 @@ export interface Message {
   links: LinkPlacement[];
   /** As in MessageCreated. */
   warnings: TagWarning[];
+  delivery: Delivery;
 }
 
 export interface Counts {
@@ -162,6 +185,7 @@ export interface MessageSummary {
   id: number;
   subject: string;
   channel: Channel;
+  kind: MessageKind;
   status: MessageStatus;
   createdAt: string;
   recipients: number;
@@ -175,12 +199,35 @@ export interface RecipientsAdded {
   updated: number;
 }
 
+/** Why a recipient was left out of a send. */
+export type SkipReason = 'unsubscribed';
+
 export interface SendResult {
   sent: number;
   failed: number;
   failures: { email: string; error: string }[];
+  /** Recipients left out, and why: they are not mailed by this send or any later one while the reason holds. */
+  skipped: number;
+  skips: { email: string; reason: SkipReason }[];
   /** Values missing for the recipients of this send (subject included); [] when every tag had one. */
   warnings: SendWarning[];
+}
+
+/** `POST /api/messages/:id/test`: one mail, subject `[Test] …`, rendered as `as`; its links redirect but its clicks are never counted. */
+export interface TestSent {
+  to: string;
+  /** The recipient whose values filled it; null: none (no recipient yet). */
+  as: string | null;
+  subject: string;
+}
+
+/** `GET /api/suppressions`: addresses no marketing message is sent to. Newest first. */
+export interface Suppression {
+  email: string;
+  reason: 'unsubscribed';
+  /** The message whose unsubscribe link or header did it. */
+  messageId: number | null;
+  at: string;
 }
 
 /** `409` from `POST /api/messages/:id/send` with `allowMissing: false`: nobody was mailed. */
@@ -235,6 +282,10 @@ export interface Settings {
   deepLinkSchemes: string[];
   /** Served as /.well-known/apple-app-site-association and /.well-known/assetlinks.json (404 while empty). */
   appLinks: AppLinks;
+  /** The From of emails that name none; null: CLICKTRAIL_FROM. */
+  defaultFrom: string | null;
+  /** The Reply-To of emails that name none; null: none. Also the List-Unsubscribe mailto address. */
+  defaultReplyTo: string | null;
   /** Generated once; read-only. A host page's userHash is HMAC-SHA256(userId) with this key, in hex. */
   identitySecret: string;
 }
@@ -279,6 +330,8 @@ export interface MessageStats {
   recipients: number;
   /** Emails: delivered; in-app: the people it was shown to; push: payloads fetched. */
   sent: number;
+  /** Recipients who unsubscribed through this message. */
+  unsubscribes: number;
   opens: Counts;
   clicks: ClickCounts;
   /** The message's clicks by reason (its honeypot's hits included: they are bot hits like the others). */
@@ -306,6 +359,7 @@ export interface PersonStats {
   goalAt: string | null;
   /** In-app: when they closed the card (sentAt is when it was shown). */
   dismissedAt: string | null;
+  unsubscribedAt: string | null;
 }
 
 /** How sure the team can be of who a visitor is. */

@@ -11,6 +11,8 @@ import { messengerRoutes } from './messenger/routes.ts';
 import { serveWidget } from './messenger/widget-script.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { settingsRoutes } from './routes/settings.ts';
+import { suppressionRoutes } from './routes/suppressions.ts';
+import { unsubscribeRoutes } from './routes/unsubscribe.ts';
 import { conversationRoutes } from './team/conversations.ts';
 import { eventRoutes } from './team/events.ts';
 import { teamStreamRoutes } from './team/stream.ts';
@@ -27,6 +29,9 @@ export function createApp(ctx: AppContext): Hono {
   app.route('/', trackingRoutes(ctx));
   app.get('/', (c) => c.text('Clicktrail link server. Nothing to see here.'));
   app.route('/.well-known', appLinkRoutes(ctx));
+  // Unsubscribe links: public as the redirect is, with the small bodies a one-click POST or a form sends.
+  app.use('/u/*', bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('body larger than 16 KB', 413) }));
+  app.route('/', unsubscribeRoutes(ctx));
 
   // The Messenger: the widget's script, its routes (called from customers' pages), the demo shop.
   app.get('/widget.js', (c) => serveWidget(c));
@@ -48,6 +53,7 @@ export function createApp(ctx: AppContext): Hono {
   app.route('/api/messages', messageRoutes(ctx));
   app.route('/api/messages', statsRoutes(ctx));
   app.route('/api/settings', settingsRoutes(ctx));
+  app.route('/api/suppressions', suppressionRoutes(ctx));
   app.route('/api/health', healthRoutes(ctx));
   app.route('/api/conversations', conversationRoutes(ctx));
   app.route('/api/events', eventRoutes(ctx));

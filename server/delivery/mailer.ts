@@ -4,10 +4,14 @@ import nodemailer from 'nodemailer';
 
 export interface Mail {
   from: string;
+  replyTo?: string;
   to: string | { name: string; address: string };
   subject: string;
   html: string;
   text?: string | undefined;
+  /** List-* headers (nodemailer's `list`): a nested array is one header line of several URLs. */
+  list?: { unsubscribe: string[][] };
+  headers?: Record<string, string>;
   /** Names the outbox file; unique per (message, recipient). */
   key: string;
   /** The same for every attempt at one (message, recipient): a repeat after a crash is recognisable as one. */

@@ -1,7 +1,8 @@
 import { LinkifyIt } from 'linkify-it';
 import { html as p5, parse, parseFragment, type DefaultTreeAdapterTypes as P5 } from 'parse5';
-import { foreignSyntax, scanTags, splitMergeTags, wholeMergeTag, type MergeTag } from './merge-tags.ts';
 import type { PushContent } from '../../api/types.ts';
+import { foreignSyntax, scanTags, splitMergeTags, UNSUBSCRIBE_TAG, wholeMergeTag, type MergeTag } from './merge-tags.ts';
+import { textOfHtml } from './plain-text.ts';
 import type { CompiledLink, CompiledMessage, CompiledTag, CompileOptions, Segment, TagWarning, UntrackedReason } from './template.ts';
 
 const HTTP = /^https?:\/\//i;
@@ -99,7 +100,10 @@ export function compileMessage(html: string, text: string | null, opts: CompileO
   const htmlSegs = assemble(html, cuts, (lit, out) => {
     for (const p of splitMergeTags(lit)) push(out, typeof p === 'string' ? p : { merge: p.name, fallback: p.fallback, ...asWritten(p) });
   });
-  const textSegs = text === null ? null : compileText(text, links, opts, domains, notes);
+  // A text part made from the HTML has the HTML's tags in it: they are noted (and warned of) once, there.
+  const derived = text === null && opts.textFromHtml ? textOfHtml(html, base ? (href) => resolveAgainst(href.trim(), base) : undefined) : null;
+  const textSegs =
+    text !== null ? compileText(text, links, opts, domains, notes) : derived !== null ? compileText(derived, links, opts, domains, new Notes()) : null;
   return { links, html: htmlSegs, text: textSegs, warnings: notes.warnings(), tags: notes.tags() };
 }
 
@@ -218,6 +222,8 @@ export function refusedScheme(url: string, deepLinkSchemes: readonly string[]): 
 }
 
 function classify(url: string, optOut: boolean, opts: CompileOptions, domains: string[]): UntrackedReason | undefined {
+  // The recipient's way out goes straight to us: a tracked link would count it as a click.
+  if (splitMergeTags(url).some((p) => typeof p !== 'string' && p.name === UNSUBSCRIBE_TAG)) return 'unsubscribe';
   const whole = wholeMergeTag(url) !== null;
   const web = HTTP.test(url);
   if (!whole) {
@@ -386,7 +392,7 @@ class Notes {
         place(w, where);
       }
     }
-    if (tag && !tag.fallback && !hidden) {
+    if (tag && !tag.fallback && !hidden && tag.name !== UNSUBSCRIBE_TAG) {
       const n = this.needed.get(raw) ?? { tag, places: [], count: 0 };
       this.needed.set(raw, n);
       place(n, where);

@@ -6,6 +6,7 @@ import type { MergeValues } from './template.ts';
  * break it. So only these are filled:
  *
  * - `{{first_name}}`, `{{last_name}}`, `{{name}}`, `{{email}}`: the recipient's own fields;
+ * - `{{unsubscribe_url}}`: the recipient's own unsubscribe link (a marketing email's; empty in others);
  * - `{{attributes.X}}`: the recipient's attribute X, for every recipient (empty when missing);
  * - `{{X | fallback}}`: attribute X or the fallback (the `|` fallback is our syntax);
  * - a bare `{{X}}` (X a plain name: a letter or `_`, then letters, digits, `_`; not a keyword
@@ -28,7 +29,10 @@ export interface MergeTag {
   bare: boolean;
 }
 
-export const FIELDS: ReadonlySet<string> = new Set(['first_name', 'last_name', 'name', 'email']);
+/** The tag that writes a recipient's unsubscribe URL: never a tracked link, never missing (we fill it). */
+export const UNSUBSCRIBE_TAG = 'unsubscribe_url';
+
+export const FIELDS: ReadonlySet<string> = new Set(['first_name', 'last_name', 'name', 'email', UNSUBSCRIBE_TAG]);
 
 // Words that are control flow or context in Go templates and Handlebars, never data.
 const KEYWORDS = new Set(['else', 'end', 'if', 'range', 'with', 'define', 'template', 'block', 'break', 'continue', 'nil', 'this', 'true', 'false', 'null', 'undefined']);
@@ -132,6 +136,9 @@ function percentTag(url: string): string | null {
   return null;
 }
 
+/** What nobody's values fill a tag with: a test send rendered as no recipient, a test link's destination. */
+export const NO_VALUES: MergeValues = { email: '', name: null, attributes: {} };
+
 /** Whether a recipient has attribute `name` for a bare tag: a value other than null. */
 export function hasAttribute(name: string, v: MergeValues): boolean {
   return Object.hasOwn(v.attributes, name) && v.attributes[name] != null;
@@ -146,6 +153,9 @@ export function lookup(name: string, v: MergeValues): string {
       break;
     case 'name':
       raw = v.name;
+      break;
+    case UNSUBSCRIBE_TAG:
+      raw = v.unsubscribeUrl;
       break;
     case 'first_name':
     case 'last_name': {

@@ -30,7 +30,7 @@ export type Segment =
   | { merge: string; fallback: string; asWritten?: string } // a tag of ours outside an href; the value is HTML-escaped on render, the fallback (template source) written as is; asWritten: a bare {{X}}, written so for a recipient without attribute X
   | { link: number; raw: string } // a tracked href's value; `link` indexes CompiledMessage.links; raw is the source bytes of the value
   | { hrefMerge: string; fallback: string; asWritten?: string } // a tag of ours inside an untracked href value; as merge
-  | { footer: true }; // where the open pixel (and honeypot link) go: before </body>, else at the end
+  | { footer: true }; // where the unsubscribe line (when the author wrote none), honeypot link and open pixel go: before </body>, else at the end
 
 export interface CompiledMessage {
   links: CompiledLink[];
@@ -57,6 +57,8 @@ export interface CompileOptions {
   universalLinkDomains: string[];
   /** In-app and push messages: settings.deepLinkSchemes, whose links (`myapp://…`) are tracked like web ones. Emails have none. */
   deepLinkSchemes?: readonly string[];
+  /** An email without a text part gets one made from its HTML (plain-text.ts), its URLs the HTML's tracked links. */
+  textFromHtml?: boolean;
 }
 
 /** What a recipient brings to a render. Merge tag names look up here. */
@@ -64,12 +66,14 @@ export interface MergeValues {
   email: string;
   name: string | null;
   attributes: Record<string, string | number | boolean | null>;
+  /** What `{{unsubscribe_url}}` writes: a marketing email's link for this recipient; absent elsewhere (empty). */
+  unsubscribeUrl?: string;
 }
 
 export interface RenderHooks {
   /** The href to write for tracked link i once its destination is resolved for this recipient. */
   trackedHref(linkIndex: number, destination: string): string;
-  /** HTML to put at the footer slot (open pixel, honeypot). */
+  /** HTML to put at the footer slot (the unsubscribe line, honeypot, open pixel). */
   footerHtml: string;
   /** settings.mergeTagHosts: where a link whose host comes from recipient data may go (empty or absent: any http(s) host). */
   mergeTagHosts?: readonly string[];

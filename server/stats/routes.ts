@@ -11,16 +11,16 @@ export function statsRoutes({ store, tracking }: AppContext): Hono {
     const message = await store.getMessage(idParam(c));
     if (!message) throw notFound('message');
     await tracking.settle();
-    const [{ goalCompleted, ...stats }, counts] = await Promise.all([
+    const [{ goalCompleted, ...stats }, { recipients, sent }] = await Promise.all([
       tracking.store.messageStats(message.id),
-      store.countRecipients(message.id),
+      store.delivery(message.id),
     ]);
     const goal = message.goal && {
       ...message.goal,
       completed: goalCompleted,
-      rate: counts.sent ? goalCompleted / counts.sent : 0,
+      rate: sent ? goalCompleted / sent : 0,
     };
-    return c.json({ ...counts, ...stats, goal } satisfies MessageStats);
+    return c.json({ recipients, sent, ...stats, goal } satisfies MessageStats);
   });
 
   app.get('/:id/people', async (c) => {

@@ -1,4 +1,15 @@
-import type { Channel, ClickReasons, ConversationMessage, ConversationSummary, IdentifiedBy, LinkPlacement, PersonStats, StatsLink } from '../../api/types.ts';
+import type {
+  Channel,
+  ClickReasons,
+  ConversationMessage,
+  ConversationSummary,
+  IdentifiedBy,
+  LinkPlacement,
+  MessageKind,
+  PersonStats,
+  StatsLink,
+  Suppression,
+} from '../../api/types.ts';
 import { BURST_MS, HONEYPOT_MS } from '../tracking/recent-hits.ts';
 import type { MessageRecord, RecipientRecord } from './store.ts';
 
@@ -18,6 +29,9 @@ export interface MessageRow {
   html: string;
   text: string | null;
   channel: Channel;
+  kind: MessageKind;
+  from_address: string | null;
+  reply_to: string | null;
   goal_event: string | null;
   goal_within_days: number | null;
   /** JSON: in-app messages' Audience. */
@@ -51,6 +65,14 @@ export interface RecipientRow {
   status: RecipientRecord['status'];
   sent_at: number | null;
   error: string | null;
+  unsubscribed_at: number | null;
+}
+
+export interface SuppressionRow {
+  email: string;
+  reason: Suppression['reason'];
+  message_id: number | null;
+  at: number;
 }
 
 export interface VisitorRow {
@@ -83,7 +105,13 @@ export interface ConversationMessageRow {
   at: number;
 }
 
-/** A message and its links (the honeypot among them, apart). */
+export function toLink(row: LinkRow): LinkPlacement {
+  const link: LinkPlacement = { id: row.id, url: row.url, position: row.position, text: row.text, tracked: row.tracked === 1, part: row.part };
+  if (row.reason) link.reason = row.reason;
+  return link;
+}
+
+/** A message and its links (its honeypot among them), as both stores read them. */
 export function toMessageRecord(row: MessageRow, links: LinkRow[]): MessageRecord {
   return {
     id: row.id,
@@ -91,6 +119,9 @@ export function toMessageRecord(row: MessageRow, links: LinkRow[]): MessageRecor
     html: row.html,
     text: row.text,
     channel: row.channel,
+    kind: row.kind,
+    from: row.from_address,
+    replyTo: row.reply_to,
     goal: row.goal_event ? { event: row.goal_event, withinDays: row.goal_within_days! } : null,
     audience: row.audience === null ? null : JSON.parse(row.audience),
     push: row.push === null ? null : JSON.parse(row.push),
@@ -102,11 +133,7 @@ export function toMessageRecord(row: MessageRow, links: LinkRow[]): MessageRecor
   };
 }
 
-export function toLink(row: LinkRow): LinkPlacement {
-  const link: LinkPlacement = { id: row.id, url: row.url, position: row.position, text: row.text, tracked: row.tracked === 1, part: row.part };
-  if (row.reason) link.reason = row.reason;
-  return link;
-}
+export const toSuppression = (r: SuppressionRow): Suppression => ({ email: r.email, reason: r.reason, messageId: r.message_id, at: iso(r.at) });
 
 export function toRecipient(row: RecipientRow): RecipientRecord {
   return {
@@ -119,6 +146,7 @@ export function toRecipient(row: RecipientRow): RecipientRecord {
     status: row.status,
     sentAt: row.sent_at,
     error: row.error,
+    unsubscribedAt: row.unsubscribed_at,
   };
 }
 
@@ -182,6 +210,7 @@ export interface PersonRow {
   opened_at: number | null;
   goal_at: number | null;
   dismissed_at: number | null;
+  unsubscribed_at: number | null;
 }
 
 export const statsLinks = (rows: LinkCountsRow[]): StatsLink[] =>
@@ -226,6 +255,7 @@ export function peopleStats(recipients: PersonRow[], pairs: PairRow[], reasons: 
     clicks: byRecipient.get(r.id) ?? [],
     goalAt: isoOrNull(r.goal_at),
     dismissedAt: isoOrNull(r.dismissed_at),
+    unsubscribedAt: isoOrNull(r.unsubscribed_at),
   }));
 }
 

@@ -5,15 +5,18 @@ import type {
   Conversation,
   ConversationMessage,
   ConversationSummary,
+  Delivery,
   Goal,
   IdentifiedBy,
   LinkPlacement,
+  MessageKind,
   MessageStats,
   MessageSummary,
   PersonRef,
   PersonStats,
   PushContent,
   Settings,
+  Suppression,
   SuspectReason,
   TeamEvent,
 } from '../../api/types.ts';
@@ -32,6 +35,10 @@ export interface MessageRecord {
   html: string;
   text: string | null;
   channel: Channel;
+  kind: MessageKind;
+  /** As the author gave them; null: the settings' default. */
+  from: string | null;
+  replyTo: string | null;
   goal: Goal | null;
   /** In-app messages only. */
   audience: Audience | null;
@@ -52,11 +59,18 @@ export interface NewMessage {
   html: string;
   text: string | null;
   channel: Channel;
+  /** Default: marketing. */
+  kind?: MessageKind;
+  from?: string | null;
+  replyTo?: string | null;
   goal: Goal | null;
   audience: Audience | null;
   push: PushContent | null;
   compiled: CompiledMessage;
 }
+
+/** What became of an edit or a deletion of a draft: a sent message is never changed. */
+export type DraftChange = 'done' | 'sent' | 'missing';
 
 export interface NewRecipient {
   email: string;
@@ -64,7 +78,8 @@ export interface NewRecipient {
   attributes?: Record<string, string | number | boolean | null> | undefined;
 }
 
-export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed';
+/** skipped: left out of a send (a marketing message to a suppressed address); claimable again once the reason is gone. */
+export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'skipped';
 
 /**
  * A person on a message. Emails and push messages have the people the team added (by
@@ -82,6 +97,7 @@ export interface RecipientRecord {
   /** Delivered (email), shown (in-app), payload handed out (push). */
   sentAt: number | null;
   error: string | null;
+  unsubscribedAt: number | null;
 }
 
 /** A recipient the team added by email (emails and push messages): always a person with an address. */
@@ -101,20 +117,39 @@ export interface Store extends JournalTarget {
   getMessage(id: number): Promise<MessageRecord | null>;
   /** Newest first. */
   listMessages(limit: number): Promise<MessageRecord[]>;
+  /**
+   * Replaces a draft's content and its link placements (new ids), in one transaction that a
+   * send's claim cannot interleave with: once a send has started, nothing is changed.
+   */
+  updateDraft(id: number, message: NewMessage): Promise<DraftChange>;
+  /** Removes a draft with its recipients and links, under the same rule. */
+  deleteDraft(id: number): Promise<DraftChange>;
 
   /** Adds people to a message; someone already on it gets their name and attributes updated. */
   addRecipients(messageId: number, recipients: NewRecipient[]): Promise<{ added: number; updated: number }>;
   /** Also what the redirect reads (through its cache). */
   getRecipient(id: number): Promise<RecipientRecord | null>;
   findRecipient(messageId: number, email: string): Promise<AddressedRecipient | null>;
-  countRecipients(messageId: number): Promise<{ recipients: number; sent: number }>;
+  /** The message's first recipient (lowest id): whom a test send is rendered as by default. */
+  firstRecipient(messageId: number): Promise<AddressedRecipient | null>;
+  /** Where the message's delivery stands now, recipient by recipient (read during a send too). */
+  delivery(messageId: number): Promise<Delivery>;
 
-  /** The first send (or publication) started: the message is no longer a draft. Later calls keep the first time. */
+  /** The first publication of an in-app message, or the first payload of a push, started: no longer a draft. Later calls keep the first time. */
   markMessageSent(messageId: number, at: number): Promise<void>;
-  /** Marks the message's unsent recipients as being sent and returns them; a concurrent call gets none of them. */
-  claimUnsent(messageId: number): Promise<AddressedRecipient[]>;
-  /** Claimed recipients that were not sent after all (the send was refused): unsent again, as if never claimed. */
-  releaseClaims(recipientIds: number[]): Promise<void>;
+
+  /**
+   * Marks the message's unsent recipients (pending, failed, skipped) as being sent and returns
+   * them; a concurrent call gets none of them. A marketing email's recipients whose address is
+   * suppressed are marked skipped instead and returned apart. The message's sentAt is set, in
+   * the same transaction, the first time anyone is claimed or skipped.
+   */
+  claimUnsent(messageId: number): Promise<{ claimed: AddressedRecipient[]; skipped: AddressedRecipient[] }>;
+  /**
+   * Claimed (or skipped) recipients that were not sent after all (the send was refused):
+   * unsent again, as if never claimed; a message nobody was ever sent to is a draft again.
+   */
+  releaseClaims(messageId: number, recipientIds: number[]): Promise<void>;
   recordDelivery(recipientId: number, outcome: { ok: true; at: number } | { ok: false; error: string }): Promise<void>;
   /** A push payload was handed out for this recipient: sent, at the first time. */
   markPushed(recipientId: number, at: number): Promise<void>;
@@ -129,6 +164,16 @@ export interface Store extends JournalTarget {
   showInApp(messageId: number, viewer: InAppViewer, at: number): Promise<RecipientRecord | null>;
   /** The visitor closed the card shown in their widget session: false when it was never shown there. The first time is kept. */
   dismissInApp(messageId: number, visitorId: number, at: number): Promise<boolean>;
+
+  /**
+   * The recipient unsubscribes: their address goes on the suppression list (if not on it
+   * already) and the recipient keeps the time. Idempotent; false when there is no such recipient.
+   */
+  unsubscribe(recipientId: number, at: number): Promise<boolean>;
+  /** Newest first. */
+  listSuppressions(limit: number): Promise<Suppression[]>;
+  /** Takes an address off the suppression list; false when it was not on it. */
+  liftSuppression(email: string): Promise<boolean>;
 
   // Clicks and opens: what the redirect and the stats read (the journal's ingester writes them, JournalTarget).
   getLink(id: number): Promise<LinkTarget | null>;
@@ -220,10 +265,18 @@ export const DEFAULT_SETTINGS: Settings = {
   webhookUrl: null,
   // Made by migration 3; empty only in a database that never ran it, where nothing verifies.
   webhookSecret: '',
+  defaultFrom: null,
+  defaultReplyTo: null,
   identitySecret: '',
   deepLinkSchemes: [],
   appLinks: { apple: [], android: [] },
 };
+
+/**
+ * The key of the suppression list: an address as SQLite's NOCASE and the stores' SQL lower()
+ * fold it (ASCII letters only), so a recipient row, a suppression and an admin's DELETE meet.
+ */
+export const suppressionKey = (email: string) => email.trim().replace(/[A-Z]+/g, (c) => c.toLowerCase());
 
 // What the redirect and the click journal's ingester trade in.
 

@@ -9,7 +9,8 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 const MAC_BYTES = 10; // 80 bits: an online forger gets nowhere, and links stay short
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,64}$/;
 
-export const TokenKind = { click: 1, open: 2, identity: 3 } as const;
+// unsubscribe: an email's /u/ link and List-Unsubscribe; testClick: a test send's links, which redirect and count nothing.
+export const TokenKind = { click: 1, open: 2, identity: 3, unsubscribe: 4, testClick: 5 } as const;
 export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];
 
 export interface SigningKey {
@@ -113,5 +114,26 @@ export const identityToken = {
     const f = verifyToken(keys, TokenKind.identity, token);
     if (f?.length !== 5 || f[3]! * 1000 <= now) return null;
     return { personId: f[0]!, recipientId: f[1]!, linkId: f[2]!, expiresAt: f[3]! * 1000, clickAt: f[4]! };
+  },
+};
+
+/** The recipient id a test send's tokens name: no recipient has it, so its unsubscribe link unsubscribes nobody. */
+export const NO_RECIPIENT = 0;
+
+/** An email's unsubscribe link (and its List-Unsubscribe header): names the recipient, or NO_RECIPIENT in a test send. */
+export const unsubscribeToken = {
+  sign: (keys: Keyring, recipientId: number) => signToken(keys, TokenKind.unsubscribe, [recipientId]),
+  verify(keys: Keyring, token: string): { recipientId: number } | null {
+    const f = verifyToken(keys, TokenKind.unsubscribe, token);
+    return f?.length === 1 ? { recipientId: f[0]! } : null;
+  },
+};
+
+/** A test send's link: the recipient it was rendered as (NO_RECIPIENT: nobody) and the placement. It redirects and counts nothing. */
+export const testClickToken = {
+  sign: (keys: Keyring, recipientId: number, linkId: number) => signToken(keys, TokenKind.testClick, [recipientId, linkId]),
+  verify(keys: Keyring, token: string): { recipientId: number; linkId: number } | null {
+    const f = verifyToken(keys, TokenKind.testClick, token);
+    return f?.length === 2 ? { recipientId: f[0]!, linkId: f[1]! } : null;
   },
 };

@@ -2,8 +2,9 @@ import { IDENTITY_COOKIE } from '../../api/identity.ts';
 import type { ApiError, ClickResolved, Settings } from '../../api/types.ts';
 import type { AppContext } from '../context.ts';
 import { valuesOf } from '../delivery/personalise.ts';
+import { NO_VALUES } from '../rewrite/merge-tags.ts';
 import { resolveDestination } from '../rewrite/render.ts';
-import { clickToken, identityToken, openToken } from '../tokens/tokens.ts';
+import { clickToken, identityToken, NO_RECIPIENT, openToken, testClickToken } from '../tokens/tokens.ts';
 import { clickReason, machineHint, openReason, scannerNetwork, type HitSignals } from './classify.ts';
 import { clientIp, truncateIp } from './client-ip.ts';
 
@@ -29,14 +30,17 @@ const DAY = 86_400_000;
 // The smallest transparent GIF: 1×1, one colour.
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
+/** What any of our links that fails its check or names nothing answers (/c/, /u/). */
+export const LINK_NOT_FOUND_PAGE =
+  '<!doctype html><meta charset="utf-8"><title>Link not found</title>' +
+  '<p style="font:16px system-ui,sans-serif;margin:3em auto;max-width:30em">This link is not valid. ' +
+  'If you copied it from an email, check that it was copied whole.</p>';
+
 const NOT_FOUND: HitResponse = {
   status: 404,
   headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
   cookies: [],
-  body:
-    '<!doctype html><meta charset="utf-8"><title>Link not found</title>' +
-    '<p style="font:16px system-ui,sans-serif;margin:3em auto;max-width:30em">This link is not valid. ' +
-    'If you copied it from an email, check that it was copied whole.</p>',
+  body: LINK_NOT_FOUND_PAGE,
 };
 
 /** An app resolving a link it opened itself (`Accept: application/json`): the same answers, as JSON. */
@@ -56,6 +60,14 @@ const resolved = (url: string): HitResponse => ({
 
 /** An app's HTTP client asking for the destination rather than a redirect (a browser's Accept never names JSON). */
 const wantsJson = (req: HitRequest) => /\bapplication\/json\b/i.test(req.header('accept') ?? '');
+
+const redirect = (location: string, cookies: string[] = []): HitResponse => ({
+  status: 302,
+  // The tracked URL is nobody's business at the destination.
+  headers: { location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
+  cookies,
+  body: null,
+});
 
 const pixel = (found: boolean): HitResponse => ({
   status: found ? 200 : 404,
@@ -121,7 +133,7 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
     const json = wantsJson(req);
     const notFound = json ? JSON_NOT_FOUND : NOT_FOUND;
     const ids = clickToken.verify(keys, req.token);
-    if (!ids) return notFound;
+    if (!ids) return testClick(req, json);
     const link = tracking.cachedLink(ids.linkId) ?? (await tracking.link(ids.linkId));
     const recipient = tracking.cachedRecipient(ids.recipientId) ?? (await tracking.recipient(ids.recipientId));
     if (!link || !recipient || link.messageId !== recipient.messageId || !link.tracked) return notFound;
@@ -185,14 +197,30 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
       cookies.push(`${IDENTITY_COOKIE}=${value}; Max-Age=${maxAge}${cookieAttributes}`);
     }
     await recorded;
-    if (json) return resolved(location);
-    return {
-      status: 302,
-      // The tracked URL is nobody's business at the destination.
-      headers: { location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
-      cookies,
-      body: null,
-    };
+    return json ? resolved(location) : redirect(location, cookies);
+  }
+
+  /**
+   * A test send's link: where the recipient it was rendered as would go, and nothing else:
+   * nothing recorded, judged or counted, no cookie, so a marketer's own clicks never reach
+   * the stats or identify anyone.
+   */
+  async function testClick(req: HitRequest, json: boolean): Promise<HitResponse> {
+    const notFound = json ? JSON_NOT_FOUND : NOT_FOUND;
+    const ids = testClickToken.verify(keys, req.token);
+    if (!ids) return notFound;
+    const link = tracking.cachedLink(ids.linkId) ?? (await tracking.link(ids.linkId));
+    if (!link || !link.tracked || link.honeypot) return notFound;
+    let values = NO_VALUES;
+    if (ids.recipientId !== NO_RECIPIENT) {
+      const recipient = tracking.cachedRecipient(ids.recipientId) ?? (await tracking.recipient(ids.recipientId));
+      if (!recipient || recipient.messageId !== link.messageId) return notFound;
+      values = valuesOf(recipient, link.channel);
+    }
+    const settings = await store.getSettings();
+    const location = resolveDestination(link.url, values, settings.mergeTagHosts, settings.deepLinkSchemes);
+    if (!location) return notFound;
+    return json ? resolved(location) : redirect(location);
   }
 
   async function open(req: HitRequest): Promise<HitResponse> {

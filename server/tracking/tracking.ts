@@ -17,8 +17,9 @@ export class Tracking {
   readonly journal: ClickJournal;
   readonly recent = new RecentHits();
   private readonly ingest: IngestRunner;
-  // Links never change once made. A sent recipient changes only through this server's API
-  // (forgetRecipients); the TTL bounds what a hand edit of the database takes to show.
+  // Links never change once made; a draft's edit or deletion removes them (forgetLinks). A sent
+  // recipient changes only through this server's API (forgetRecipients); the TTL bounds what a
+  // hand edit of the database takes to show.
   private readonly links = new LRUCache<number, LinkTarget>({ max: 100_000 });
   private readonly recipients = new LRUCache<number, RecipientTarget>({ max: 200_000, ttl: 10 * 60_000, noDeleteOnStaleGet: true });
 
@@ -74,6 +75,11 @@ export class Tracking {
   /** Recipients were edited (names, attributes): redirects must not resolve merge tags from the old ones. */
   forgetRecipients(): void {
     this.recipients.clear();
+  }
+
+  /** A draft was edited or deleted: its placements are gone (an edit makes new ones). */
+  forgetLinks(): void {
+    this.links.clear();
   }
 
   async link(id: number): Promise<LinkTarget | null> {

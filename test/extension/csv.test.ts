@@ -18,6 +18,7 @@ const person = (name: string, over: Partial<PersonStats> = {}): PersonStats => (
   clicks: [{ linkId: 7, count: 2, suspect: 1, bot: 1, reasons: { bot: { honeypot: 1 }, suspect: { early: 1 } }, firstAt: null, lastAt: null }],
   goalAt: null,
   dismissedAt: null,
+  unsubscribedAt: null,
   ...over,
 });
 

@@ -41,7 +41,7 @@ beforeAll(async () => {
   ({ server, apiBase, publicUrl } = await startShopServer(dir, TOKEN));
   const extensionDir = join(dir, 'extension');
   buildExtension(extensionDir, ['http://127.0.0.1/*']);
-  context = await launchWithExtension(join(dir, 'profile'), extensionDir);
+  context = await launchWithExtension(join(dir, 'profile'), extensionDir, { keepInstallPage: true });
   worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
   extensionId = new URL(worker.url()).host;
 }, 120_000);

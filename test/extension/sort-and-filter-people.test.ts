@@ -12,6 +12,7 @@ const person = (id: number, name: string | null, over: Partial<PersonStats> = {}
   clicks: [],
   goalAt: null,
   dismissedAt: null,
+  unsubscribedAt: null,
   ...over,
 });
 const clicks = (count: number, bot = 0, suspect = 0) => ({ linkId: 1, count, suspect, bot, reasons: NO_REASONS, firstAt: null, lastAt: null });

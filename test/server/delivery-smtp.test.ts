@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageCreated } from '../../api/types.ts';
-import { clickToken } from '../../server/tokens/tokens.ts';
+import { clickToken, unsubscribeToken } from '../../server/tokens/tokens.ts';
 import { startSmtp } from '../support/smtp.ts';
 import { removeDir, testServer, trackedUrls, type TestServer } from '../support/server.ts';
 
@@ -50,9 +50,12 @@ describe('delivery through a real SMTP server', () => {
     expect(mail.parsed.html).toContain('<p>Hi Michelle,</p>');
     // Stable per (message, recipient): a repeat after a crash carries the same Message-ID.
     expect(mail.parsed.messageId).toBe(`<clicktrail.${id}.${(await s.ctx.store.findRecipient(id, 'michelle@shop.test'))!.id}.${(await s.ctx.store.getMessage(id))!.createdAt.toString(36)}@links.shop.test>`);
-    expect(mail.parsed.text).toMatch(/^Hi Michelle, shop the sale: http:\/\/links\.shop\.test\/c\/\S+ or read http:\/\/links\.shop\.test\/c\/\S+\.$/);
+    // The author's text, then the unsubscribe line it did not write itself.
+    const unsubscribe = /^Hi Michelle, shop the sale: http:\/\/links\.shop\.test\/c\/\S+ or read http:\/\/links\.shop\.test\/c\/\S+\.\n\nUnsubscribe: http:\/\/links\.shop\.test\/u\/([\w-]+)$/.exec(mail.parsed.text!);
+    expect(unsubscribe, mail.parsed.text).not.toBeNull();
 
     const recipient = await s.ctx.store.findRecipient(id, 'michelle@shop.test');
+    expect(unsubscribeToken.verify(s.ctx.keys, unsubscribe![1]!)).toEqual({ recipientId: recipient!.id });
     const [...htmlLinks] = trackedUrls(mail.parsed.html as string);
     const honeypot = htmlLinks.pop()!;
     expect(clickToken.verify(s.ctx.keys, honeypot.split('/c/')[1]!)?.linkId).toBe((await s.ctx.store.getMessage(id))!.honeypotLinkId);

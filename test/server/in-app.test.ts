@@ -73,7 +73,7 @@ describe('in-app messages', () => {
     expect(refused.status).toBe(409);
     expect((await json<{ error: string }>(refused)).error).toMatch(/audience/);
 
-    expect(await json<SendResult>(s.api('POST', `/api/messages/${id}/send`))).toEqual({ sent: 0, failed: 0, failures: [], warnings: [] });
+    expect(await json<SendResult>(s.api('POST', `/api/messages/${id}/send`))).toEqual({ sent: 0, failed: 0, failures: [], skipped: 0, skips: [], warnings: [] });
     const sent = await json<Message>(s.api('GET', `/api/messages/${id}`));
     expect(sent.status).toBe('sent');
     expect(Date.parse(sent.sentAt!)).toBeGreaterThanOrEqual(Date.parse(draft.createdAt));

@@ -10,6 +10,7 @@ const LISTS = [
   ['/api/messages', 200],
   ['/api/conversations', 200],
   ['/api/notifications', 500],
+  ['/api/suppressions', 500],
 ] as const;
 
 describe('?limit= on lists', () => {

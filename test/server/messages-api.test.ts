@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LinkPlacement, MessageCreated, SendResult } from '../../api/types.ts';
-import { clickToken, openToken } from '../../server/tokens/tokens.ts';
+import { clickToken, openToken, unsubscribeToken } from '../../server/tokens/tokens.ts';
 import { FIXTURES, fixtureTemplates, useTestServer, type TestServer } from '../support/server.ts';
 import { hit } from '../support/tracking.ts';
 import { clickablesOf, fillOurs, fixtureRecipient, foreignIn, OTHER_SENDERS_BARE, resolvedFilled } from './email-oracle.ts';
@@ -54,17 +54,20 @@ describe('every fixture template: create, preview, send, click', () => {
       expect(preview.headers.get('content-type')).toMatch(/^text\/html/);
       const rendered = await preview.text();
 
-      // Drop the footer (honeypot and pixel), map each tracked link back to what the author wrote:
-      // the original, byte for byte.
+      // Drop the footer (the unsubscribe line no fixture places itself, honeypot and pixel), map
+      // each tracked link back to what the author wrote: the original, byte for byte.
       const footer = new RegExp(
-        '<div style="display:none;max-height:0;overflow:hidden;mso-hide:all" aria-hidden="true"><a href="http://links\\.shop\\.test/c/([A-Za-z0-9_-]+)" tabindex="-1">&#8203;</a></div>' +
+        '<p style="[^"]*">Don&#39;t want these emails\\? <a href="http://links\\.shop\\.test/u/([A-Za-z0-9_-]+)" style="[^"]*">Unsubscribe</a></p>' +
+          '<div style="display:none;max-height:0;overflow:hidden;mso-hide:all" aria-hidden="true"><a href="http://links\\.shop\\.test/c/([A-Za-z0-9_-]+)" tabindex="-1">&#8203;</a></div>' +
           '<img src="http://links\\.shop\\.test/o/([A-Za-z0-9_-]+)" width="1" height="1" alt="" style="[^"]*">',
       ).exec(rendered);
       expect(footer).not.toBeNull();
       if (/<\/body>/i.test(html)) expect(rendered.slice(footer!.index + footer![0].length)).toMatch(/^<\/body>/i);
       const message = await s.ctx.store.getMessage(id);
-      expect(clickToken.verify(s.ctx.keys, footer![1]!)).toMatchObject({ linkId: message!.honeypotLinkId });
-      expect(openToken.verify(s.ctx.keys, footer![2]!)).toEqual({ recipientId: expect.any(Number) });
+      const recipientId = (await s.ctx.store.findRecipient(id, email))!.id;
+      expect(unsubscribeToken.verify(s.ctx.keys, footer![1]!)).toEqual({ recipientId });
+      expect(clickToken.verify(s.ctx.keys, footer![2]!)).toEqual({ recipientId, linkId: message!.honeypotLinkId });
+      expect(openToken.verify(s.ctx.keys, footer![3]!)).toEqual({ recipientId });
       const body = rendered.replace(footer![0], '');
 
       // The tracked hrefs stand exactly where the tracked clickables' hrefs were written, in order:
@@ -210,8 +213,8 @@ describe('messages API', () => {
     });
     expect(await again.json()).toEqual({ added: 1, updated: 1 });
     const preview = await (await s.api('GET', `/api/messages/${id}/preview?email=a@shop.test`)).text();
-    // No tracked links, so no honeypot: just the text and the open pixel.
-    expect(preview).toMatch(/^<p>Hi Anna<\/p><img src="http:\/\/links\.shop\.test\/o\//);
+    // No tracked links, so no honeypot: just the text, the unsubscribe line and the open pixel.
+    expect(preview).toMatch(/^<p>Hi Anna<\/p><p [^>]*>Don&#39;t want these emails\? <a href="http:\/\/links\.shop\.test\/u\/[^"]+" [^>]*>Unsubscribe<\/a><\/p><img src="http:\/\/links\.shop\.test\/o\//);
   });
 
   it('sends once: a second send mails nobody again, and new recipients get theirs', async () => {
@@ -220,7 +223,7 @@ describe('messages API', () => {
     const [one, two] = await Promise.all([s.api('POST', `/api/messages/${id}/send`), s.api('POST', `/api/messages/${id}/send`)]);
     const results = [(await one!.json()) as { sent: number }, (await two!.json()) as { sent: number }];
     expect(results[0]!.sent + results[1]!.sent).toBe(2);
-    expect(await (await s.api('POST', `/api/messages/${id}/send`)).json()).toEqual({ sent: 0, failed: 0, failures: [], warnings: [] });
+    expect(await (await s.api('POST', `/api/messages/${id}/send`)).json()).toEqual({ sent: 0, failed: 0, failures: [], skipped: 0, skips: [], warnings: [] });
     await s.api('POST', `/api/messages/${id}/recipients`, { recipients: [{ email: 'c@shop.test' }] });
     expect(await (await s.api('POST', `/api/messages/${id}/send`)).json()).toMatchObject({ sent: 1, failed: 0 });
     expect(readdirSync(s.ctx.config.outbox).sort()).toHaveLength(3);

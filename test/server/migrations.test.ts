@@ -28,7 +28,9 @@ describe('schema migrations', () => {
     expect(store.db.pragma('user_version', { simple: true })).toBe(migrations.length);
     const message = await store.getMessage(7);
     expect(message).toMatchObject({ subject: 'Old news', links: [{ id: 70, url: 'https://x.test/', tracked: true }], honeypotLinkId: null });
-    expect(await store.countRecipients(7)).toEqual({ recipients: 1, sent: 1 });
+    expect(await store.delivery(7)).toEqual({ recipients: 1, pending: 0, sent: 1, failed: 0, skipped: 0 });
+    // A message its recipients were sent is a sent one (sent_at from their earliest send): no edit can change it.
+    expect(message).toMatchObject({ kind: 'marketing', from: null, replyTo: null, sentAt: 2 });
     // The upgrade's new columns and tables are there, with their defaults.
     expect(store.db.prepare('SELECT human_clicks, opened_at FROM recipients WHERE id = 5').get()).toEqual({ human_clicks: 0, opened_at: null });
     expect(store.db.prepare('SELECT count(*) AS n FROM clicks').get()).toEqual({ n: 0 });
@@ -63,6 +65,37 @@ describe('schema migrations', () => {
     // Still one row per person and message.
     expect(() => store.db.prepare(`INSERT INTO recipients (message_id, person_id, email, added_at) VALUES (1, 1, 'a@shop.test', 2)`).run()).toThrow(/UNIQUE/);
     expect((store.db.pragma('index_list(recipients)') as { name: string }[]).map((i) => i.name)).toContain('recipients_by_status');
+    await store.close();
+  });
+
+
+  it('gives the messages of a release before drafts the time their first send started, and keeps their link ids', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir, 'v7.db');
+    const old = openDatabase(path, 7);
+    old.exec(`
+      INSERT INTO messages (id, subject, html, channel, compiled, created_at) VALUES
+        (1, 'Sent', 'x', 'email', '{"links":[],"html":["x"],"text":null}', 100),
+        (2, 'Only failed', 'x', 'email', '{"links":[],"html":["x"],"text":null}', 100),
+        (3, 'Never sent', 'x', 'email', '{"links":[],"html":["x"],"text":null}', 100);
+      INSERT INTO links (id, message_id, position, part, url, text, tracked) VALUES (41, 3, 0, 'html', 'https://x.test/', 'x', 1);
+      INSERT INTO people (id, email, created_at) VALUES (1, 'a@shop.test', 1), (2, 'b@shop.test', 1);
+      INSERT INTO recipients (message_id, person_id, email, added_at, status, sent_at) VALUES
+        (1, 1, 'a@shop.test', 110, 'sent', 150), (1, 2, 'b@shop.test', 120, 'sent', 130),
+        (2, 1, 'a@shop.test', 110, 'failed', NULL), (2, 2, 'b@shop.test', 140, 'failed', NULL),
+        (3, 1, 'a@shop.test', 110, 'pending', NULL);
+    `);
+    old.close();
+
+    const store = new SqliteStore(path);
+    expect([1, 2, 3].map((id) => store.db.prepare('SELECT sent_at FROM messages WHERE id = ?').pluck().get(id))).toEqual([130, 140, null]);
+    const draft = (await store.getMessage(3))!;
+    expect(draft).toMatchObject({ sentAt: null, kind: 'marketing', links: [{ id: 41, url: 'https://x.test/' }] });
+    // The draft's placements made again: new ids, never the ones given out before.
+    expect(await store.updateDraft(3, { ...draft, compiled: { links: [{ position: 0, url: 'https://y.test/', text: 'y', tracked: true, part: 'html' }], html: ['y'], text: null } })).toBe('done');
+    expect((await store.getMessage(3))!.links.map((l) => l.id)).toEqual([42]);
+    expect(await store.updateDraft(1, draft)).toBe('sent');
     await store.close();
   });
 

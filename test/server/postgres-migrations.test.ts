@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { migrations } from '../../server/store/postgres/migrations.ts';
+import { migrate, migrations } from '../../server/store/postgres/migrations.ts';
 import { PgStore } from '../../server/store/postgres/store.ts';
 import { SqliteStore } from '../../server/store/sqlite/store.ts';
 import { emptyDatabase, setAvailable, testCluster } from '../support/postgres.ts';
@@ -77,6 +77,29 @@ describe('PostgreSQL schema migrations', () => {
     }));
     const sorted = (cs: { column: string }[]) => [...cs].sort((a, b) => a.column.localeCompare(b.column));
     expect(sorted(pgColumns)).toEqual(sorted(liteColumns));
+  });
+
+  it('give the messages of version 1 the time their first send started, as SQLite does', async () => {
+    const url = emptyDatabase(testCluster());
+    const pool = new pg.Pool({ connectionString: url });
+    try {
+      await migrate(pool, 1);
+      await pool.query(`
+        INSERT INTO messages (id, subject, html, channel, compiled, created_at) VALUES
+          (1, 'Sent', 'x', 'email', '{"links":[],"html":["x"],"text":null}', 100),
+          (2, 'Only failed', 'x', 'email', '{"links":[],"html":["x"],"text":null}', 100),
+          (3, 'Never sent', 'x', 'email', '{"links":[],"html":["x"],"text":null}', 100);
+        INSERT INTO people (id, email, created_at) VALUES (1, 'a@shop.test', 1), (2, 'b@shop.test', 1);
+        INSERT INTO recipients (message_id, person_id, email, added_at, status, sent_at) VALUES
+          (1, 1, 'a@shop.test', 110, 'sent', 150), (1, 2, 'b@shop.test', 120, 'sent', 130),
+          (2, 1, 'a@shop.test', 110, 'failed', NULL), (2, 2, 'b@shop.test', 140, 'failed', NULL),
+          (3, 1, 'a@shop.test', 110, 'pending', NULL);`);
+    } finally {
+      await pool.end();
+    }
+    const s = store(url);
+    expect(await Promise.all([1, 2, 3].map(async (id) => (await s.getMessage(id))!.sentAt))).toEqual([130, 140, null]);
+    expect(await s.getMessage(3)).toMatchObject({ kind: 'marketing', from: null, replyTo: null });
   });
 
   it('refuse a database from a newer release rather than guess at it', async () => {

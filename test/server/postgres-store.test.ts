@@ -216,7 +216,7 @@ describe('the rest of the store on PostgreSQL', () => {
         updated: 2,
       });
       expect(await store.addRecipients(m.id, [])).toEqual({ added: 0, updated: 0 });
-      expect(await store.countRecipients(m.id)).toEqual({ recipients: 5, sent: 0 });
+      expect(await store.delivery(m.id)).toEqual({ recipients: 5, pending: 5, sent: 0, failed: 0, skipped: 0 });
     }
     const list = (s: Store) =>
       sql(s, 'SELECT r.id, r.email, r.name, r.attributes, r.status, r.attempts, p.email AS person, p.name AS person_name FROM recipients r JOIN people p ON p.id = r.person_id ORDER BY r.id');

@@ -98,7 +98,7 @@ describe('tags at send time', () => {
 
     await s.api('POST', `/api/messages/${id}/recipients`, { recipients: [{ email: 'ben@shop.test', name: 'Ben Day' }] });
     const result = (await (await s.api('POST', `/api/messages/${id}/send`, { allowMissing: false })).json()) as SendResult;
-    expect(result).toEqual({ sent: 2, failed: 0, failures: [], warnings: [] });
+    expect(result).toEqual({ sent: 2, failed: 0, failures: [], skipped: 0, skips: [], warnings: [] });
     expect(outbox(id)).toHaveLength(2);
   });
 

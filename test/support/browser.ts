@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type LaunchOptions } from 'playwright';
+import { chromium, type Browser, type BrowserContext, type LaunchOptions, type Page } from 'playwright';
 
 /**
  * Real Chromium for the widget and extension tests: Debian's /usr/bin/chromium unless
@@ -39,10 +39,25 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch(options());
 }
 
-/** A persistent profile with an unpacked MV3 extension loaded (works headless). */
-export function launchWithExtension(userDataDir: string, extensionDir: string): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(
+/**
+ * A persistent profile with an unpacked MV3 extension loaded (works headless). On install the
+ * extension opens its options page (first setup): that tab is waited for and closed, unless
+ * the test is about it (`keepInstallPage`), so it never takes over a page the test opens.
+ */
+export async function launchWithExtension(userDataDir: string, extensionDir: string, { keepInstallPage = false } = {}): Promise<BrowserContext> {
+  const context = await chromium.launchPersistentContext(
     userDataDir,
     { ...options([`--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`]), userAgent: HUMAN_UA },
   );
+  if (keepInstallPage) return context;
+  const isOptions = (page: Page) => /^chrome-extension:\/\/[a-z]+\/options\/options\.html/.test(page.url());
+  // Polled: the tab may open before a 'page' listener could be added, or well after the launch.
+  for (const until = Date.now() + 30_000; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+    const installPage = context.pages().find(isOptions);
+    if (!installPage) continue;
+    await installPage.close();
+    return context;
+  }
+  await context.close();
+  throw new Error('the extension did not open its options page on install');
 }

@@ -8,8 +8,11 @@ export interface ReceivedMail {
   parsed: ParsedMail;
 }
 
-/** A real SMTP server on loopback that keeps what it receives; addresses in `reject` are refused at RCPT TO. */
-export async function startSmtp(opts: { reject?: string[] } = {}) {
+/**
+ * A real SMTP server on loopback that keeps what it receives; addresses in `reject` are refused
+ * at RCPT TO; a mail is accepted only once `hold` (if given) resolves for its recipients.
+ */
+export async function startSmtp(opts: { reject?: string[]; hold?: (to: string[]) => Promise<void> } = {}) {
   const received: ReceivedMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
@@ -26,6 +29,7 @@ export async function startSmtp(opts: { reject?: string[] } = {}) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', async () => {
+        await opts.hold?.(session.envelope.rcptTo.map((r) => r.address));
         const raw = Buffer.concat(chunks).toString('utf8');
         received.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',

@@ -5,6 +5,7 @@ import { conversationMessagesSql, conversationsSql, personEventsSql, teamEventsS
 import { peopleSql } from './sql/people.ts';
 import { recipientsSql } from './sql/recipients.ts';
 import { settingsSql } from './sql/settings.ts';
+import { suppressionsSql } from './sql/suppressions.ts';
 
 /** A statement under its name: each connection prepares it once (`group.name`), then only binds. */
 export interface Statement {
@@ -35,6 +36,7 @@ export const statements = {
   visits: named('visits', visitsSql),
   teamEvents: named('teamEvents', teamEventsSql),
   personEvents: named('personEvents', personEventsSql),
+  suppressions: named('suppressions', suppressionsSql),
 };
 export type Statements = typeof statements;
 

@@ -7,7 +7,7 @@ import type pg from 'pg';
  * (../sqlite/migrations.ts), table for table and column for column: BIGINT milliseconds where
  * SQLite has INTEGER timestamps, BYTEA for the visitors' secret hashes, JSON kept as TEXT (the
  * store parses it, as on SQLite), identity columns for the ids. `offset` is a reserved word
- * here: click_journals names it "offset".
+ * here: click_journals names it "offset". Each version after it is SQLite's next one (2 is its 8).
  */
 export const migrations: string[] = [
   // 1: everything SQLite's migrations 1 to 7 make
@@ -214,11 +214,15 @@ export const migrations: string[] = [
     'identitySecret', encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')), 'hex'),
     'webhookSecret', encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')), 'hex'))::text);
   `,
-  // 2: SQLite's migration 8: in-app and push messages (their sent time, audience, push
-  // content), and recipients shown an in-app message, anonymous visitors among them.
+  // 2: as SQLite's 8: a message's From, Reply-To, kind, audience (in-app), push content, and
+  // first send or publication (sent_at, backfilled from its recipients); recipients shown an
+  // in-app message, anonymous visitors among them; when a recipient unsubscribed; the
+  // suppression list.
   `
-  ALTER TABLE messages ADD COLUMN sent_at BIGINT, ADD COLUMN audience TEXT, ADD COLUMN push TEXT;
-  UPDATE messages m SET sent_at = r.first FROM (SELECT message_id, min(sent_at) AS first FROM recipients GROUP BY message_id) r
+  ALTER TABLE messages ADD COLUMN from_address TEXT, ADD COLUMN reply_to TEXT,
+    ADD COLUMN kind TEXT NOT NULL DEFAULT 'marketing', ADD COLUMN sent_at BIGINT, ADD COLUMN audience TEXT, ADD COLUMN push TEXT;
+  UPDATE messages m SET sent_at = r.at
+  FROM (SELECT message_id, coalesce(min(sent_at), max(added_at)) AS at FROM recipients WHERE status <> 'pending' GROUP BY message_id) r
   WHERE r.message_id = m.id;
   CREATE INDEX messages_published_in_app ON messages (sent_at) WHERE channel = 'in_app';
   ALTER TABLE recipients
@@ -226,7 +230,17 @@ export const migrations: string[] = [
     ALTER COLUMN email DROP NOT NULL,
     ADD COLUMN visitor_id BIGINT REFERENCES visitors(id),
     ADD COLUMN dismissed_at BIGINT,
+    ADD COLUMN unsubscribed_at BIGINT,
     ADD UNIQUE (message_id, visitor_id);
+  CREATE TABLE suppressions (
+    email TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    message_id BIGINT,
+    recipient_id BIGINT,
+    at BIGINT NOT NULL
+  );
+  CREATE INDEX suppressions_by_time ON suppressions (at);
+  CREATE INDEX suppressions_by_message ON suppressions (message_id);
   `,
 ];
 

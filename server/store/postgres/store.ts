@@ -4,17 +4,21 @@ import type {
   ConversationMessage,
   ConversationSummary,
   Counts,
+  Delivery,
   PersonRef,
   PersonStats,
   Settings,
+  Suppression,
   TeamEvent,
 } from '../../../api/types.ts';
 import {
   DEFAULT_SETTINGS,
   HitRefused,
   JournalMoved,
+  suppressionKey,
   type AddressedRecipient,
   type ConversationHead,
+  type DraftChange,
   type InAppViewer,
   type JournalMove as Move,
   type JournalPosition,
@@ -43,11 +47,13 @@ import {
   toMessageRecord,
   toRecipient,
   toSummary,
+  toSuppression,
   type ConversationMessageRow,
   type ConversationRow,
   type LinkRow,
   type MessageRow,
   type RecipientRow,
+  type SuppressionRow,
   type VisitorRow,
   clickReasons,
   peopleStats,
@@ -287,6 +293,9 @@ export class PgStore implements Store {
         m.html,
         m.text,
         m.channel,
+        m.kind ?? 'marketing',
+        m.from ?? null,
+        m.replyTo ?? null,
         m.goal?.event ?? null,
         m.goal?.withinDays ?? null,
         m.audience && JSON.stringify(m.audience),
@@ -295,20 +304,7 @@ export class PgStore implements Store {
         now,
       ]);
       const id = (rows[0] as { id: number }).id;
-      const links = m.compiled.links;
-      if (links.length > 0) {
-        await run(s.links.insert, [
-          id,
-          links.map((l) => l.position),
-          links.map((l) => l.part),
-          links.map((l) => l.url),
-          links.map((l) => l.text),
-          links.map((l) => (l.tracked ? 1 : 0)),
-          links.map((l) => l.reason ?? null),
-        ]);
-      }
-      // Only a message with tracked links gets a honeypot: with tracking off, nothing is tracked at all.
-      if (m.channel === 'email' && links.some((l) => l.tracked)) await run(s.links.insertHoneypot, [id]);
+      await this.insertLinks(run, id, m);
       return id;
     });
     return (await this.getMessage(id))!;
@@ -318,15 +314,85 @@ export class PgStore implements Store {
     return toMessageRecord(row, links);
   }
 
+  private async insertLinks(run: Run, messageId: number, m: NewMessage): Promise<void> {
+    const links = m.compiled.links;
+    if (links.length > 0) {
+      await run(s.links.insert, [
+        messageId,
+        links.map((l) => l.position),
+        links.map((l) => l.part),
+        links.map((l) => l.url),
+        links.map((l) => l.text),
+        links.map((l) => (l.tracked ? 1 : 0)),
+        links.map((l) => l.reason ?? null),
+      ]);
+    }
+    // Only a message with tracked links gets a honeypot: with tracking off, nothing is tracked at all.
+    if (m.channel === 'email' && links.some((l) => l.tracked)) await run(s.links.insertHoneypot, [messageId]);
+  }
+
+  /** The hits on a draft's previews and their counters: they go with the links they were on. */
+  private async forgetTracking(run: Run, messageId: number): Promise<void> {
+    for (const statement of [
+      s.clicks.deleteOfMessage,
+      s.opens.deleteOfMessage,
+      s.counts.deleteLinksOfMessage,
+      s.counts.deletePairsOfMessage,
+      s.counts.deleteReasonsOfMessage,
+      s.counts.deleteHoursOfMessage,
+      s.counts.deleteOfMessage,
+    ]) {
+      await run(statement, [messageId]);
+    }
+  }
+
+  // Each takes the message's row lock first, as a send's claim does: one of them waits for the other.
+  async updateDraft(id: number, m: NewMessage): Promise<DraftChange> {
+    return this.transaction(async (run): Promise<DraftChange> => {
+      const { rows } = await run(s.messages.updateDraft, [
+        m.subject,
+        m.html,
+        m.text,
+        m.kind ?? 'marketing',
+        m.from ?? null,
+        m.replyTo ?? null,
+        m.goal?.event ?? null,
+        m.goal?.withinDays ?? null,
+        JSON.stringify(m.compiled),
+        id,
+      ]);
+      if (rows.length === 0) return (await run(s.messages.sentAt, [id])).rows.length === 0 ? 'missing' : 'sent';
+      await this.forgetTracking(run, id);
+      await run(s.recipients.resetCounts, [id]);
+      await run(s.links.deleteOfMessage, [id]);
+      await this.insertLinks(run, id, m);
+      return 'done';
+    });
+  }
+
+  async deleteDraft(id: number): Promise<DraftChange> {
+    return this.transaction(async (run): Promise<DraftChange> => {
+      const row = (await run(s.messages.lock, [id])).rows[0] as { sent_at: number | null } | undefined;
+      if (!row) return 'missing';
+      if (row.sent_at !== null) return 'sent';
+      await this.forgetTracking(run, id);
+      await run(s.suppressions.forgetMessage, [id]);
+      await run(s.recipients.deleteOfMessage, [id]);
+      await run(s.links.deleteOfMessage, [id]);
+      await run(s.messages.deleteDraft, [id]);
+      return 'done';
+    });
+  }
+
   async getMessage(id: number): Promise<MessageRecord | null> {
     const row = await this.one<MessageRow>(s.messages.byId, [id]);
-    return row ? this.toMessage(row, await this.q<LinkRow>(s.links.ofMessage, [id])) : null;
+    return row ? toMessageRecord(row, await this.q<LinkRow>(s.links.ofMessage, [id])) : null;
   }
 
   async listMessages(limit: number): Promise<MessageRecord[]> {
     const rows = await this.q<MessageRow>(s.messages.newest, [limit]);
     const links = await this.q<LinkRow>(s.links.ofMessages, [rows.map((r) => r.id)]);
-    return rows.map((r) => this.toMessage(r, links.filter((l) => l.message_id === r.id)));
+    return rows.map((r) => toMessageRecord(r, links.filter((l) => l.message_id === r.id)));
   }
 
   async getLink(id: number): Promise<LinkTarget | null> {
@@ -423,21 +489,37 @@ export class PgStore implements Store {
     return (await this.one<{ person_id: number }>(s.recipients.person, [recipientId]))?.person_id ?? null;
   }
 
-  async countRecipients(messageId: number): Promise<{ recipients: number; sent: number }> {
-    return (await this.one<{ recipients: number; sent: number }>(s.recipients.count, [messageId]))!;
+  async firstRecipient(messageId: number): Promise<AddressedRecipient | null> {
+    const row = await this.one<RecipientRow>(s.recipients.first, [messageId]);
+    return row ? (toRecipient(row) as AddressedRecipient) : null;
   }
 
   async markMessageSent(messageId: number, at: number): Promise<void> {
-    await this.q(s.messages.markSent, [at, messageId]);
+    await this.q(s.messages.markSent, [messageId, at]);
   }
 
-  async claimUnsent(messageId: number): Promise<AddressedRecipient[]> {
-    // Only rows the team added are ever unsent: an in-app row is made sent when it is shown.
-    return (await this.q<RecipientRow>(s.recipients.claimUnsent, [messageId])).map((r) => toRecipient(r) as AddressedRecipient).sort((a, b) => a.id - b.id);
+  async delivery(messageId: number): Promise<Delivery> {
+    return (await this.one<Delivery>(s.recipients.delivery, [messageId]))!;
   }
 
-  async releaseClaims(recipientIds: number[]): Promise<void> {
-    if (recipientIds.length > 0) await this.q(s.recipients.release, [recipientIds]);
+  async claimUnsent(messageId: number): Promise<{ claimed: AddressedRecipient[]; skipped: AddressedRecipient[] }> {
+    return this.transaction(async (run) => {
+      // The message first, as an edit or deletion of a draft takes it: never each waiting for the other's rows.
+      await run(s.messages.lock, [messageId]);
+      // Only rows the team added are ever unsent: an in-app row is made sent when it is shown.
+      const rows = ((await run(s.recipients.claimUnsent, [messageId])).rows as RecipientRow[])
+        .map((r) => toRecipient(r) as AddressedRecipient)
+        .sort((a, b) => a.id - b.id);
+      if (rows.length > 0) await run(s.messages.markSent, [messageId, Date.now()]);
+      return { claimed: rows.filter((r) => r.status === 'sending'), skipped: rows.filter((r) => r.status === 'skipped') };
+    });
+  }
+
+  async releaseClaims(messageId: number, recipientIds: number[]): Promise<void> {
+    await this.transaction(async (run) => {
+      if (recipientIds.length > 0) await run(s.recipients.release, [recipientIds]);
+      await run(s.messages.unmarkSent, [messageId]);
+    });
   }
 
   async recordDelivery(recipientId: number, outcome: { ok: true; at: number } | { ok: false; error: string }): Promise<void> {
@@ -468,6 +550,24 @@ export class PgStore implements Store {
     return (await this.q(s.recipients.dismissInApp, [at, messageId, visitorId])).length > 0;
   }
 
+  // ---- unsubscribes and the suppression list
+
+  async unsubscribe(recipientId: number, at: number): Promise<boolean> {
+    return this.transaction(async (run) => {
+      await run(s.suppressions.addRecipient, [at, recipientId]);
+      return (await run(s.recipients.unsubscribe, [at, recipientId])).rows.length > 0;
+    });
+  }
+
+  async listSuppressions(limit: number): Promise<Suppression[]> {
+    return (await this.q<SuppressionRow>(s.suppressions.newest, [limit])).map(toSuppression);
+  }
+
+  async liftSuppression(email: string): Promise<boolean> {
+    await this.ready();
+    return ((await this.run(s.suppressions.delete, [suppressionKey(email)])).rowCount ?? 0) > 0;
+  }
+
   // ---- stats
 
   private static counts(c: Record<string, number> | undefined): { opens: Counts; clicks: ClickCounts } {
@@ -484,8 +584,9 @@ export class PgStore implements Store {
     const reasons = clickReasons(await this.q<ReasonRow>(s.counts.reasonsOfMessage, [messageId]));
     const hours = timeline(await this.q<HourRow>(s.counts.hoursOfMessage, [messageId]));
     const { n } = (await this.one<{ n: number }>(s.recipients.goalsReached, [messageId]))!;
+    const unsubscribes = (await this.one<{ n: number }>(s.recipients.unsubscribes, [messageId]))!.n;
     const counts = PgStore.counts(await this.one<Record<string, number>>(s.counts.ofMessage, [messageId]));
-    return { ...counts, reasons, links, timeline: hours, goalCompleted: n };
+    return { ...counts, unsubscribes, reasons, links, timeline: hours, goalCompleted: n };
   }
 
   async people(messageId: number): Promise<PersonStats[]> {

@@ -249,18 +249,44 @@ export const migrations: string[] = [
   INSERT INTO click_journals (node, segment, offset) SELECT '', segment, offset FROM click_journal;
   DROP TABLE click_journal;
   `,
-  // 8: in-app and push messages. A message knows when its first send (or publication) started
-  // (sent_at: null while a draft), its audience (in-app) and its push content, as JSON. An
-  // in-app message gets a recipient row when it is shown: to a person, or to an anonymous
-  // visitor (no person, no email; visitor_id names the widget session), once per message each;
-  // dismissed_at is when they closed the card. SQLite can't relax recipients' NOT NULLs in
-  // place: the table is made again and the rows copied across under the same ids (nothing
-  // references it by foreign key); renamed rather than copied twice, it is a big table.
+  // 8: sending as a marketer would, and in-app and push messages. A message keeps its From,
+  // Reply-To and kind, its audience (in-app) and push content (as JSON), and when its first send
+  // or publication started (sent_at: null is a draft, which alone may be edited or deleted; for
+  // the messages already sent, their recipients' earliest send, or the latest recipient a send
+  // reached without mailing). Editing or deleting a draft removes link placements, and SQLite
+  // hands the largest rowid out again: links are made AUTOINCREMENT (copied out and back under
+  // the same ids), so a placement id is never another's, whatever a redirect (of any worker)
+  // still has cached. An in-app message gets a recipient row when it is shown: to a person, or
+  // to an anonymous visitor (no person, no email; visitor_id names the widget session), once per
+  // message each; dismissed_at is when they closed the card. SQLite can't relax recipients' NOT
+  // NULLs in place: that table is made again and the rows copied across under the same ids
+  // (nothing references it by foreign key). A recipient keeps when they unsubscribed; the
+  // suppression list holds the addresses (lower-cased) no marketing email goes to.
   `
+  ALTER TABLE links RENAME TO links_v7;
+  CREATE TABLE links (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id INTEGER NOT NULL REFERENCES messages(id),
+    position INTEGER NOT NULL,
+    part TEXT NOT NULL,
+    url TEXT NOT NULL,
+    text TEXT NOT NULL,
+    tracked INTEGER NOT NULL,
+    reason TEXT,
+    honeypot INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (message_id, position)
+  );
+  INSERT INTO links (id, message_id, position, part, url, text, tracked, reason, honeypot)
+    SELECT id, message_id, position, part, url, text, tracked, reason, honeypot FROM links_v7;
+  DROP TABLE links_v7;
+  ALTER TABLE messages ADD COLUMN from_address TEXT;
+  ALTER TABLE messages ADD COLUMN reply_to TEXT;
+  ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'marketing';
   ALTER TABLE messages ADD COLUMN sent_at INTEGER;
   ALTER TABLE messages ADD COLUMN audience TEXT;
   ALTER TABLE messages ADD COLUMN push TEXT;
-  UPDATE messages SET sent_at = (SELECT min(r.sent_at) FROM recipients r WHERE r.message_id = messages.id);
+  UPDATE messages SET sent_at = (
+    SELECT coalesce(min(r.sent_at), max(r.added_at)) FROM recipients r WHERE r.message_id = messages.id AND r.status <> 'pending');
   CREATE INDEX messages_published_in_app ON messages (sent_at) WHERE channel = 'in_app';
   CREATE TABLE recipients_v8 (
     id INTEGER PRIMARY KEY,
@@ -280,6 +306,7 @@ export const migrations: string[] = [
     opened_at INTEGER,
     goal_at INTEGER,
     dismissed_at INTEGER,
+    unsubscribed_at INTEGER,
     UNIQUE (message_id, person_id),
     UNIQUE (message_id, visitor_id)
   );
@@ -290,5 +317,14 @@ export const migrations: string[] = [
   DROP TABLE recipients;
   ALTER TABLE recipients_v8 RENAME TO recipients;
   CREATE INDEX recipients_by_status ON recipients (message_id, status);
+  CREATE TABLE suppressions (
+    email TEXT NOT NULL PRIMARY KEY,
+    reason TEXT NOT NULL,
+    message_id INTEGER,
+    recipient_id INTEGER,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX suppressions_by_time ON suppressions (at);
+  CREATE INDEX suppressions_by_message ON suppressions (message_id);
   `,
 ];

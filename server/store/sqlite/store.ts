@@ -4,17 +4,21 @@ import type {
   ConversationMessage,
   ConversationSummary,
   Counts,
+  Delivery,
   PersonRef,
   PersonStats,
   Settings,
+  Suppression,
   TeamEvent,
 } from '../../../api/types.ts';
 import {
   DEFAULT_SETTINGS,
   HitRefused,
   JournalMoved,
+  suppressionKey,
   type AddressedRecipient,
   type ConversationHead,
+  type DraftChange,
   type InAppViewer,
   type JournalMove as Move,
   type JournalPosition,
@@ -40,11 +44,13 @@ import {
   toMessageRecord,
   toRecipient,
   toSummary,
+  toSuppression,
   type ConversationMessageRow,
   type ConversationRow,
   type LinkRow,
   type MessageRow,
   type RecipientRow,
+  type SuppressionRow,
   type VisitorRow,
   clickReasons,
   peopleStats,
@@ -65,6 +71,7 @@ import { conversationMessagesSql, conversationsSql, personEventsSql, teamEventsS
 import { peopleSql } from './sql/people.ts';
 import { recipientsSql } from './sql/recipients.ts';
 import { settingsSql } from './sql/settings.ts';
+import { suppressionsSql } from './sql/suppressions.ts';
 
 
 /**
@@ -91,6 +98,7 @@ function statements(db: Database.Database) {
     visits: prepare(db, visitsSql),
     teamEvents: prepare(db, teamEventsSql),
     personEvents: prepare(db, personEventsSql),
+    suppressions: prepare(db, suppressionsSql),
   };
 }
 export type Statements = ReturnType<typeof statements>;
@@ -251,6 +259,9 @@ export class SqliteStore implements Store {
         m.html,
         m.text,
         m.channel,
+        m.kind ?? 'marketing',
+        m.from ?? null,
+        m.replyTo ?? null,
         m.goal?.event ?? null,
         m.goal?.withinDays ?? null,
         m.audience && JSON.stringify(m.audience),
@@ -258,14 +269,80 @@ export class SqliteStore implements Store {
         JSON.stringify(m.compiled),
         now,
       );
-      for (const l of m.compiled.links) {
-        this.s.links.insert.run(lastInsertRowid, l.position, l.part, l.url, l.text, l.tracked ? 1 : 0, l.reason ?? null);
-      }
-      // Only a message with tracked links gets a honeypot: with tracking off, nothing is tracked at all.
-      if (m.channel === 'email' && m.compiled.links.some((l) => l.tracked)) this.s.links.insertHoneypot.run(lastInsertRowid);
+      this.insertLinks(Number(lastInsertRowid), m);
       return Number(lastInsertRowid);
     })();
     return (await this.getMessage(id))!;
+  }
+
+  private insertLinks(messageId: number, m: NewMessage): void {
+    for (const l of m.compiled.links) {
+      this.s.links.insert.run(messageId, l.position, l.part, l.url, l.text, l.tracked ? 1 : 0, l.reason ?? null);
+    }
+    // Only a message with tracked links gets a honeypot: with tracking off, nothing is tracked at all.
+    if (m.channel === 'email' && m.compiled.links.some((l) => l.tracked)) this.s.links.insertHoneypot.run(messageId);
+  }
+
+  /** What a refused change found: the message sent, or not there. */
+  private refusal(id: number): DraftChange {
+    return this.s.messages.sentAt.get(id) === undefined ? 'missing' : 'sent';
+  }
+
+  /** The hits on a draft's previews and their counters: they go with the links they were on. */
+  private forgetTracking(messageId: number): void {
+    for (const statement of [
+      this.s.clicks.deleteOfMessage,
+      this.s.opens.deleteOfMessage,
+      this.s.counts.deleteLinksOfMessage,
+      this.s.counts.deletePairsOfMessage,
+      this.s.counts.deleteReasonsOfMessage,
+      this.s.counts.deleteHoursOfMessage,
+      this.s.counts.deleteOfMessage,
+    ]) {
+      statement.run(messageId);
+    }
+  }
+
+  // Immediate: the write lock from the first statement, so a send's claim (another connection's) is before or after, never between.
+  async updateDraft(id: number, m: NewMessage): Promise<DraftChange> {
+    return this.db
+      .transaction((): DraftChange => {
+        const { changes } = this.s.messages.updateDraft.run(
+          m.subject,
+          m.html,
+          m.text,
+          m.kind ?? 'marketing',
+          m.from ?? null,
+          m.replyTo ?? null,
+          m.goal?.event ?? null,
+          m.goal?.withinDays ?? null,
+          JSON.stringify(m.compiled),
+          id,
+        );
+        if (changes === 0) return this.refusal(id);
+        this.forgetTracking(id);
+        this.s.recipients.resetCounts.run(id);
+        this.s.links.deleteOfMessage.run(id);
+        this.insertLinks(id, m);
+        return 'done';
+      })
+      .immediate();
+  }
+
+  async deleteDraft(id: number): Promise<DraftChange> {
+    return this.db
+      .transaction((): DraftChange => {
+        const row = this.s.messages.sentAt.get(id) as { sent_at: number | null } | undefined;
+        if (!row) return 'missing';
+        if (row.sent_at !== null) return 'sent';
+        this.forgetTracking(id);
+        this.s.suppressions.forgetMessage.run(id);
+        this.s.recipients.deleteOfMessage.run(id);
+        this.s.links.deleteOfMessage.run(id);
+        this.s.messages.deleteDraft.run(id);
+        return 'done';
+      })
+      .immediate();
   }
 
   private toMessage(row: MessageRow): MessageRecord {
@@ -353,22 +430,34 @@ export class SqliteStore implements Store {
     return (this.s.recipients.person.get(recipientId) as { person_id: number } | undefined)?.person_id ?? null;
   }
 
-  async countRecipients(messageId: number): Promise<{ recipients: number; sent: number }> {
-    return this.s.recipients.count.get(messageId) as { recipients: number; sent: number };
+  async firstRecipient(messageId: number): Promise<AddressedRecipient | null> {
+    const row = this.s.recipients.first.get(messageId) as RecipientRow | undefined;
+    return row ? (toRecipient(row) as AddressedRecipient) : null;
   }
 
   async markMessageSent(messageId: number, at: number): Promise<void> {
     this.s.messages.markSent.run(at, messageId);
   }
 
-  async claimUnsent(messageId: number): Promise<AddressedRecipient[]> {
-    // Only rows the team added are ever unsent: an in-app row is made sent when it is shown.
-    return (this.s.recipients.claimUnsent.all(messageId) as RecipientRow[]).map((r) => toRecipient(r) as AddressedRecipient).sort((a, b) => a.id - b.id);
+  async delivery(messageId: number): Promise<Delivery> {
+    return this.s.recipients.delivery.get(messageId) as Delivery;
   }
 
-  async releaseClaims(recipientIds: number[]): Promise<void> {
+  async claimUnsent(messageId: number): Promise<{ claimed: AddressedRecipient[]; skipped: AddressedRecipient[] }> {
+    return this.db
+      .transaction(() => {
+        // Only rows the team added are ever unsent: an in-app row is made sent when it is shown.
+        const rows = (this.s.recipients.claimUnsent.all(messageId) as RecipientRow[]).map((r) => toRecipient(r) as AddressedRecipient).sort((a, b) => a.id - b.id);
+        if (rows.length > 0) this.s.messages.markSent.run(Date.now(), messageId);
+        return { claimed: rows.filter((r) => r.status === 'sending'), skipped: rows.filter((r) => r.status === 'skipped') };
+      })
+      .immediate();
+  }
+
+  async releaseClaims(messageId: number, recipientIds: number[]): Promise<void> {
     this.db.transaction(() => {
       for (const id of recipientIds) this.s.recipients.release.run(id);
+      this.s.messages.unmarkSent.run(messageId);
     })();
   }
 
@@ -405,6 +494,23 @@ export class SqliteStore implements Store {
     return this.s.recipients.dismissInApp.all(at, messageId, visitorId).length > 0;
   }
 
+  // ---- unsubscribes and the suppression list
+
+  async unsubscribe(recipientId: number, at: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      this.s.suppressions.addRecipient.run(at, recipientId);
+      return this.s.recipients.unsubscribe.get(at, recipientId) !== undefined;
+    })();
+  }
+
+  async listSuppressions(limit: number): Promise<Suppression[]> {
+    return (this.s.suppressions.newest.all(limit) as SuppressionRow[]).map(toSuppression);
+  }
+
+  async liftSuppression(email: string): Promise<boolean> {
+    return this.s.suppressions.delete.run(suppressionKey(email)).changes > 0;
+  }
+
   // ---- stats
 
   private counts(messageId: number): { opens: Counts; clicks: ClickCounts } {
@@ -422,7 +528,8 @@ export class SqliteStore implements Store {
     const reasons = clickReasons(this.s.counts.reasonsOfMessage.all(messageId) as ReasonRow[]);
     const hours = timeline(this.s.counts.hoursOfMessage.all(messageId) as HourRow[]);
     const { n } = this.s.recipients.goalsReached.get(messageId) as { n: number };
-    return { ...this.counts(messageId), reasons, links, timeline: hours, goalCompleted: n };
+    const unsubscribes = (this.s.recipients.unsubscribes.get(messageId) as { n: number }).n;
+    return { ...this.counts(messageId), unsubscribes, reasons, links, timeline: hours, goalCompleted: n };
   }
 
   async people(messageId: number): Promise<PersonStats[]> {

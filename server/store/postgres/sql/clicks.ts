@@ -31,6 +31,8 @@ export const clicksSql = {
                FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(recipient_id, lo, hi)
                JOIN clicks c ON c.recipient_id = u.recipient_id AND c.at BETWEEN u.lo AND u.hi
                JOIN links l ON l.id = c.link_id`,
+  /** A draft's (hits on its previews), by its recipients: the index there is, not a scan of every click. */
+  deleteOfMessage: 'DELETE FROM clicks WHERE recipient_id IN (SELECT id FROM recipients WHERE message_id = $1)',
 } as const;
 
 export const opensSql = {
@@ -39,6 +41,7 @@ export const opensSql = {
            FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[])
              WITH ORDINALITY AS u(recipient_id, message_id, at, bot_reason, ip, user_agent, i)
            ORDER BY i`,
+  deleteOfMessage: 'DELETE FROM opens WHERE recipient_id IN (SELECT id FROM recipients WHERE message_id = $1)',
 } as const;
 
 export const clickCountsSql = {
@@ -87,6 +90,13 @@ export const clickCountsSql = {
   pairsOfMessage: `SELECT c.recipient_id, c.link_id, c.human, c.bot, c.suspect, c.first_at, c.last_at
                    FROM recipient_link_counts c JOIN links l ON l.id = c.link_id
                    WHERE c.message_id = $1 AND l.honeypot = 0 ORDER BY c.recipient_id, l.position`,
+
+  /** A draft's counters (its previews' hits), gone with the content they counted; links first, while they are there. */
+  deleteLinksOfMessage: 'DELETE FROM link_counts WHERE link_id IN (SELECT id FROM links WHERE message_id = $1)',
+  deletePairsOfMessage: 'DELETE FROM recipient_link_counts WHERE message_id = $1',
+  deleteReasonsOfMessage: 'DELETE FROM click_reasons WHERE message_id = $1',
+  deleteHoursOfMessage: 'DELETE FROM click_hours WHERE message_id = $1',
+  deleteOfMessage: 'DELETE FROM message_counts WHERE message_id = $1',
 } as const;
 
 /** click_journals: how far each node's journal has been folded into the tables above. */

@@ -1,3 +1,10 @@
+/**
+ * Whether a recipient of a marketing email has an address on the suppression list: such a
+ * recipient is skipped by a send.
+ */
+const SUPPRESSED = `EXISTS (SELECT 1 FROM messages m JOIN suppressions s ON s.email = lower(recipients.email COLLATE "C")
+                    WHERE m.id = recipients.message_id AND m.kind = 'marketing' AND m.channel = 'email')`;
+
 /** recipients: a person on a message, their delivery, and the counters the click ingest keeps on them. */
 export const recipientsSql = {
   /** A send cut short by a crash left its claims behind: give them back. */
@@ -17,12 +24,20 @@ export const recipientsSql = {
   byId: 'SELECT * FROM recipients WHERE id = $1',
   byEmail: `SELECT r.* FROM recipients r JOIN people p ON p.id = r.person_id
             WHERE r.message_id = $1 AND lower(p.email COLLATE "C") = lower($2 COLLATE "C")`,
+  first: 'SELECT * FROM recipients WHERE message_id = $1 ORDER BY id LIMIT 1',
   person: 'SELECT person_id FROM recipients WHERE id = $1',
-  count: `SELECT count(*) AS recipients, count(*) FILTER (WHERE status = 'sent') AS sent FROM recipients WHERE message_id = $1`,
-  claimUnsent: `UPDATE recipients SET status = 'sending', attempts = attempts + 1
-                WHERE message_id = $1 AND status IN ('pending', 'failed') RETURNING *`,
-  /** Claimed recipients not sent after all (the send was refused): unsent again, as if never claimed. */
-  release: `UPDATE recipients SET status = 'pending', attempts = attempts - 1 WHERE id = ANY($1::bigint[]) AND status = 'sending'`,
+  /** Delivery: pending counts the ones being sent. */
+  delivery: `SELECT count(*) AS recipients, count(*) FILTER (WHERE status IN ('pending', 'sending')) AS pending,
+               count(*) FILTER (WHERE status = 'sent') AS sent, count(*) FILTER (WHERE status = 'failed') AS failed,
+               count(*) FILTER (WHERE status = 'skipped') AS skipped
+             FROM recipients WHERE message_id = $1`,
+  /** Every unsent one, at once: being sent, or skipped (not an attempt) when suppressed. */
+  claimUnsent: `UPDATE recipients SET status = CASE WHEN ${SUPPRESSED} THEN 'skipped' ELSE 'sending' END,
+                  attempts = attempts + CASE WHEN ${SUPPRESSED} THEN 0 ELSE 1 END
+                WHERE message_id = $1 AND status IN ('pending', 'failed', 'skipped') RETURNING *`,
+  /** Claimed (or skipped) recipients not sent after all (the send was refused): unsent again, as if never claimed. */
+  release: `UPDATE recipients SET status = 'pending', attempts = attempts - CASE WHEN status = 'sending' THEN 1 ELSE 0 END
+            WHERE id = ANY($1::bigint[]) AND status IN ('sending', 'skipped')`,
   sent: `UPDATE recipients SET status = 'sent', sent_at = $1, error = NULL WHERE id = $2`,
   failed: `UPDATE recipients SET status = 'failed', error = $1 WHERE id = $2`,
   /** A push payload handed out: sent at the first time. */
@@ -38,6 +53,12 @@ export const recipientsSql = {
               ON CONFLICT DO NOTHING
               RETURNING *`,
   dismissInApp: 'UPDATE recipients SET dismissed_at = coalesce(dismissed_at, $1) WHERE message_id = $2 AND visitor_id = $3 RETURNING id',
+  /** The first unsubscribe is the one kept. */
+  unsubscribe: 'UPDATE recipients SET unsubscribed_at = coalesce(unsubscribed_at, $1) WHERE id = $2 RETURNING id',
+  unsubscribes: 'SELECT count(*) AS n FROM recipients WHERE message_id = $1 AND unsubscribed_at IS NOT NULL',
+  /** A draft's counters, reset when its content is replaced: clicks on its previews were on links that are gone. */
+  resetCounts: 'UPDATE recipients SET human_clicks = 0, human_opens = 0, opened_at = NULL WHERE message_id = $1',
+  deleteOfMessage: 'DELETE FROM recipients WHERE message_id = $1',
   /** Human clicks so far (taken back ones subtract): the first tells a unique clicker. */
   countClicks: 'UPDATE recipients SET human_clicks = human_clicks + $1 WHERE id = $2 RETURNING human_clicks',
   /**
@@ -57,5 +78,5 @@ export const recipientsSql = {
                   WHERE m.id = recipients.message_id AND m.goal_event = $3
                     AND $1 <= recipients.sent_at + m.goal_within_days * 86400000::bigint)`,
   goalsReached: 'SELECT count(*) AS n FROM recipients WHERE message_id = $1 AND goal_at IS NOT NULL',
-  ofMessage: 'SELECT id, email, name, sent_at, opened_at, goal_at, dismissed_at FROM recipients WHERE message_id = $1 ORDER BY id',
+  ofMessage: 'SELECT id, email, name, sent_at, opened_at, goal_at, dismissed_at, unsubscribed_at FROM recipients WHERE message_id = $1 ORDER BY id',
 } as const;

@@ -23,10 +23,13 @@ export const clicksSql = {
          WHERE c.recipient_id = @recipient AND c.at BETWEEN @at - @window AND @at AND l.honeypot = 0 AND c.link_id <> @link) AS links,
       (SELECT count(*) FROM links l JOIN messages m ON m.id = l.message_id
          WHERE l.message_id = @message AND l.tracked = 1 AND l.honeypot = 0 AND m.channel = 'email') AS tracked`,
+  /** A draft's (hits on its previews), by its recipients: the index there is, not a scan of every click. */
+  deleteOfMessage: 'DELETE FROM clicks WHERE recipient_id IN (SELECT id FROM recipients WHERE message_id = ?)',
 } as const;
 
 export const opensSql = {
   insert: 'INSERT INTO opens (recipient_id, message_id, at, bot_reason, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?)',
+  deleteOfMessage: 'DELETE FROM opens WHERE recipient_id IN (SELECT id FROM recipients WHERE message_id = ?)',
 } as const;
 
 export const clickCountsSql = {
@@ -67,6 +70,13 @@ export const clickCountsSql = {
   pairsOfMessage: `SELECT c.recipient_id, c.link_id, c.human, c.bot, c.suspect, c.first_at, c.last_at
                    FROM recipient_link_counts c JOIN links l ON l.id = c.link_id
                    WHERE c.message_id = ? AND l.honeypot = 0 ORDER BY c.recipient_id, l.position`,
+
+  /** A draft's counters (its previews' hits), gone with the content they counted; links first, while they are there. */
+  deleteLinksOfMessage: 'DELETE FROM link_counts WHERE link_id IN (SELECT id FROM links WHERE message_id = ?)',
+  deletePairsOfMessage: 'DELETE FROM recipient_link_counts WHERE message_id = ?',
+  deleteReasonsOfMessage: 'DELETE FROM click_reasons WHERE message_id = ?',
+  deleteHoursOfMessage: 'DELETE FROM click_hours WHERE message_id = ?',
+  deleteOfMessage: 'DELETE FROM message_counts WHERE message_id = ?',
 } as const;
 
 /** click_journals: how far each node's journal has been folded into the tables above. */
