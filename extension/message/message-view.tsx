@@ -41,6 +41,11 @@ export function MessageView({ id }: { id: number }) {
         {error && <span class="error">Offline: numbers from {stats.savedAt ? ago(stats.savedAt) : 'earlier'}. {error}</span>}
       </div>
       <h1>{message.value.subject}</h1>
+      {message.value.status === 'draft' && (
+        <p class="draft-note">
+          Not sent yet: <a href={`../compose/compose.html?id=${id}`}>edit and send this draft</a>.
+        </p>
+      )}
       {s && (
         <div class="summary">
           <div><b>{s.sent}</b><span>sent</span></div>

@@ -17,6 +17,7 @@ const person = (name: string, over: Partial<PersonStats> = {}): PersonStats => (
   openedAt: null,
   clicks: [{ linkId: 7, count: 2, suspect: 1, bot: 1, reasons: { bot: { honeypot: 1 }, suspect: { early: 1 } }, firstAt: null, lastAt: null }],
   goalAt: null,
+  unsubscribedAt: null,
   ...over,
 });
 

@@ -46,6 +46,7 @@ describe('link heats', () => {
   const stats: MessageStats = {
     recipients: 3,
     sent: 3,
+    unsubscribes: 0,
     opens: counts(2, 2, 1),
     clicks: counts(6, 3, 4),
     reasons: { bot: { 'too-soon': 4 }, suspect: {} },
@@ -65,6 +66,7 @@ describe('link heats', () => {
     openedAt: null,
     clicks,
     goalAt: null,
+    unsubscribedAt: null,
   });
   const people = [
     person(1, 'Ada', [{ linkId: 1, count: 1, suspect: 0, bot: 0, reasons: NO_REASONS, firstAt: '2025-01-01T10:00:00Z', lastAt: '2025-01-01T10:00:00Z' }]),
