@@ -35,8 +35,12 @@ export function extensionConfig(): UserConfig {
       outDir: resolve(here, '../dist/extension'),
       emptyOutDir: true,
       rollupOptions: {
-        // Pages the manifest doesn't name: opened from the popup and from notifications.
-        input: { message: resolve(here, 'message/message.html'), inbox: resolve(here, 'inbox/inbox.html') },
+        // Pages the manifest doesn't name: opened from the popup (the message view, the inbox, the composer) and from notifications.
+        input: {
+          message: resolve(here, 'message/message.html'),
+          inbox: resolve(here, 'inbox/inbox.html'),
+          compose: resolve(here, 'compose/compose.html'),
+        },
       },
     },
   };

@@ -1,15 +1,23 @@
 import type {
+  AddRecipientsBody,
   Conversation,
   ConversationMessage,
   ConversationSummary,
+  CreateMessageBody,
   LinksResolved,
   Message,
+  MessageCreated,
   MessageStats,
   MessageSummary,
+  PatchMessageBody,
   PersonStats,
   LatestNotification,
+  RecipientsAdded,
+  SendResult,
   Settings,
   TeamEvent,
+  TestSendBody,
+  TestSent,
 } from '../../api/types.ts';
 import { loadServerSettings, type ServerSettings } from '../settings/server-settings.ts';
 
@@ -33,6 +41,13 @@ export class NotConfiguredError extends Error {
  * script: the token stays in extension pages).
  */
 export async function request<T>(path: string, init: RequestInit = {}, server?: ServerSettings): Promise<T> {
+  const res = await call(path, init, server);
+  // DELETE answers with no body.
+  const body = await res.text();
+  return (body ? JSON.parse(body) : undefined) as T;
+}
+
+async function call(path: string, init: RequestInit, server?: ServerSettings): Promise<Response> {
   const settings = server ?? (await loadServerSettings());
   if (!settings) throw new NotConfiguredError();
   const res = await fetch(`${settings.url}${path}`, {
@@ -47,8 +62,10 @@ export async function request<T>(path: string, init: RequestInit = {}, server?: 
     const body = (await res.json().catch(() => null)) as { error?: string } | null;
     throw new ApiError(body?.error ?? `${res.status} ${res.statusText}`, res.status);
   }
-  return (await res.json()) as T;
+  return res;
 }
+
+const json = (method: string, body?: unknown): RequestInit => ({ method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 
 export const clicktrail = {
   settings: (server?: ServerSettings) => request<Settings>('/api/settings', {}, server),
@@ -64,4 +81,16 @@ export const clicktrail = {
     request<ConversationMessage>(`/api/conversations/${id}/replies`, { method: 'POST', body: JSON.stringify({ body }) }),
   notificationsAfter: (id: number, limit?: number) => request<TeamEvent[]>(`/api/notifications?after=${id}${limit ? `&limit=${limit}` : ''}`),
   latestNotificationId: () => request<LatestNotification>('/api/notifications/latest').then((r) => r.latestId),
+
+  // Composing and sending (a draft until its first send; editing or deleting a sent one is a 409).
+  createMessage: (body: CreateMessageBody) => request<MessageCreated>('/api/messages', json('POST', body)),
+  updateMessage: (id: number, body: PatchMessageBody) => request<unknown>(`/api/messages/${id}`, json('PATCH', body)),
+  deleteMessage: (id: number) => request<unknown>(`/api/messages/${id}`, json('DELETE')),
+  addRecipients: (id: number, recipients: AddRecipientsBody['recipients']) =>
+    request<RecipientsAdded>(`/api/messages/${id}/recipients`, json('POST', { recipients })),
+  /** The mail exactly as `email` gets it (HTML). */
+  preview: (id: number, email: string) => call(`/api/messages/${id}/preview?email=${encodeURIComponent(email)}`, {}).then((r) => r.text()),
+  testSend: (id: number, body: TestSendBody) => request<TestSent>(`/api/messages/${id}/test`, json('POST', body)),
+  /** Answers when every recipient has been tried: poll `message(id).delivery` meanwhile for progress. */
+  send: (id: number) => request<SendResult>(`/api/messages/${id}/send`, json('POST')),
 };

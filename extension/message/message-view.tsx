@@ -46,6 +46,11 @@ export function MessageView({ id }: { id: number }) {
       <h1>
         <MergeTagText text={message.value.subject} sample={sample} />
       </h1>
+      {message.value.status === 'draft' && (
+        <p class="draft-note">
+          Not sent yet: <a href={`../compose/compose.html?id=${id}`}>edit and send this draft</a>.
+        </p>
+      )}
       {sample && hasMergeTags(message.value.subject + message.value.html) && (
         <p class="sample muted">Merge tags filled as {sample.name || sample.email} got them.</p>
       )}

@@ -2,7 +2,8 @@ import type { MessageSummary } from '../../api/types.ts';
 import { clicktrail } from '../api/client.ts';
 import { statsCache } from '../cache/stats-cache.ts';
 import { browser } from '../platform/browser.ts';
-import { ago } from '../ui/format.ts';
+import { ago, shortDate } from '../ui/format.ts';
+import { plural } from '../ui/numbers.ts';
 import { useCachedThenFresh } from '../ui/use-cached-then-fresh.ts';
 import { MessageRow } from './message-row.tsx';
 import { overlayActiveTab } from './overlay-active-tab.ts';
@@ -23,6 +24,9 @@ export function Popup() {
     [],
   );
   const open = (path: string) => void browser.tabs.create({ url: browser.runtime.getURL(path) }).then(() => window.close());
+  // A list cached before drafts existed has no status: everything in it was sent.
+  const drafts = list.value?.filter((m) => m.status === 'draft') ?? [];
+  const sent = list.value?.filter((m) => m.status !== 'draft');
 
   return (
     <main>
@@ -39,6 +43,9 @@ export function Popup() {
             onClick={() => overlayActiveTab().then((err) => (err ? setProblem(err) : window.close()))}
           >
             Overlay this tab
+          </button>
+          <button type="button" class="new-message" onClick={() => open('compose/compose.html')}>
+            New message
           </button>
           <button type="button" class="inbox" onClick={() => open('inbox/inbox.html')}>
             Inbox
@@ -59,11 +66,35 @@ export function Popup() {
         <div class="status">Refreshing… (numbers from {ago(list.savedAt!)})</div>
       ) : null}
       {list.value?.length === 0 && <div class="empty">No messages yet.</div>}
-      <ul class="messages">
-        {list.value?.map((m, i) => (
-          <MessageRow key={m.id} summary={m} withStats={i < WITH_STATS} onOpen={() => open(`message/message.html?id=${m.id}`)} />
-        ))}
-      </ul>
+      <div class="lists">
+        {drafts.length > 0 && (
+          <section class="drafts" aria-labelledby="drafts-title">
+            <h2 id="drafts-title">Drafts</h2>
+            <ul>
+              {drafts.map((d) => (
+                <li key={d.id} class="draft" data-message-id={d.id}>
+                  <a class="subject" href="#" title={d.subject} onClick={(e) => (e.preventDefault(), open(`compose/compose.html?id=${d.id}`))}>
+                    {d.subject}
+                  </a>
+                  <span class="date">
+                    {plural(d.recipients, 'recipient')} · {shortDate(d.createdAt)}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          </section>
+        )}
+        {sent && sent.length > 0 && (
+          <section class="sent" aria-labelledby={drafts.length > 0 ? 'sent-title' : undefined}>
+            {drafts.length > 0 && <h2 id="sent-title">Sent</h2>}
+            <ul class="messages">
+              {sent.map((m, i) => (
+                <MessageRow key={m.id} summary={m} withStats={i < WITH_STATS} onOpen={() => open(`message/message.html?id=${m.id}`)} />
+              ))}
+            </ul>
+          </section>
+        )}
+      </div>
     </main>
   );
 }

@@ -10,3 +10,6 @@ export function ago(ms: number): string {
   if (s < 86400) return `${Math.round(s / 3600)} h ago`;
   return `${Math.round(s / 86400)} d ago`;
 }
+
+/** "1,000": counts a marketer reads at a glance (the same grouping whatever the browser's language, as the rest of the UI is English). */
+export const wholeNumber = (n: number) => n.toLocaleString('en');

@@ -1,4 +1,4 @@
-import type { BotReason, ClickReasons, SuspectReason } from '../../api/types.ts';
+import type { BotReason, ClickReasons, SkipReason, SuspectReason, UntrackedReason } from '../../api/types.ts';
 
 /** What the team reads for each reason a click was set apart (README, "People and scanners"). */
 const BOT: Record<BotReason, string> = {
@@ -35,3 +35,18 @@ export function sumReasons(all: readonly ClickReasons[]): ClickReasons {
   }
   return sum;
 }
+
+/** Why a link of a message is left as written (Message.links[].reason), as the composer shows it. */
+export const UNTRACKED: Record<UntrackedReason, string> = {
+  'not-http': 'not a web link (mailto:, tel:, #anchor, relative…)',
+  'foreign-tag': 'its address holds another template language’s tag',
+  'opt-out': 'data-clicktrail="off" on the link',
+  'universal-link': 'its domain is on the universal-link list (the app opens it)',
+  'tracking-off': 'click tracking was off when it was saved',
+  unsubscribe: 'the recipient’s own unsubscribe link',
+};
+
+/** Why a send left a recipient out (SendResult.skips[].reason). */
+export const SKIPPED: Record<SkipReason, string> = {
+  unsubscribed: 'unsubscribed (on the suppression list)',
+};

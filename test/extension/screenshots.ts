@@ -4,10 +4,12 @@ declare const chrome: import('webextension-polyfill').Browser;
  * A real server with scripted clicks, the built extension in real Chromium, templates
  * from test/fixtures/emails: what a marketer would see.
  */
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { simpleParser } from 'mailparser';
 import { join } from 'node:path';
 import type { MessageCreated, MessengerBootResult, WidgetConversation } from '../../api/types.ts';
+import type { BrowserContext } from 'playwright';
 import { HUMAN_UA, launchWithExtension } from '../support/browser.ts';
 import { FIXTURES, removeDir, trackedUrls } from '../support/server.ts';
 import { buildExtension, gmailWrap, pageServer, startShopServer, webmailPage } from './support.ts';
@@ -85,8 +87,17 @@ async function campaign(subject: string, html: string, clicks: number[][], opts:
   return { created, htmls, cookies };
 }
 
+// Closed before the server stops, even on a failure: the extension holds the team's stream open.
+let context: BrowserContext | undefined;
 try {
-  await api('PATCH', '/api/settings', { scannerWindowSeconds: 0, earlyWindowSeconds: 0, identificationDelaySeconds: 2, allowedOrigins: [SITE] });
+  await api('PATCH', '/api/settings', {
+    scannerWindowSeconds: 0,
+    earlyWindowSeconds: 0,
+    identificationDelaySeconds: 2,
+    allowedOrigins: [SITE],
+    defaultFrom: 'Bean & Leaf <team@shop.test>',
+    defaultReplyTo: 'help@shop.test',
+  });
   await campaign(
     'Your invoice for April',
     readFileSync(join(FIXTURES, 'invoice.html'), 'utf8'),
@@ -133,7 +144,7 @@ try {
 
   const extensionDir = join(dir, 'extension');
   buildExtension(extensionDir, ['http://127.0.0.1/*', 'http://mail.shop.test/*']);
-  const context = await launchWithExtension(join(dir, 'profile'), extensionDir);
+  context = await launchWithExtension(join(dir, 'profile'), extensionDir);
   const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
   const id = new URL(worker.url()).host;
   await worker.evaluate((s) => chrome.storage.local.set({ server: s }), { url: apiBase, token: TOKEN });
@@ -181,9 +192,11 @@ try {
   await darkPage.screenshot({ path: join(DOCS, 'legend-folded.png'), clip: { x: 440, y: 320, width: 840, height: 400 } });
   await darkPage.locator('[data-clicktrail-overlay] .legend button.unfold').click();
   await pause(200);
+  // A draft, listed apart from the sent messages.
+  await api('POST', '/api/messages', { subject: 'Winter blends (draft)', html: '<p>Coming soon.</p>' });
 
   const popup = await context.newPage();
-  await popup.setViewportSize({ width: 440, height: 300 });
+  await popup.setViewportSize({ width: 440, height: 330 });
   await popup.goto(`chrome-extension://${id}/popup/popup.html`);
   await popup.waitForSelector('svg.sparkline');
   await pause(500);
@@ -206,6 +219,80 @@ try {
   await view.frameLocator('iframe').locator('[data-clicktrail-overlay] .card').waitFor();
   await view.screenshot({ path: join(DOCS, 'message-view.png') });
 
+  // The composer: empty, a CSV with a bad line, then the welcome mail previewed as a recipient with its links marked.
+  const compose = await context.newPage();
+  await compose.setViewportSize({ width: 1280, height: 1000 });
+  await compose.goto(`chrome-extension://${id}/compose/compose.html`);
+  await compose.waitForSelector('input[name=from][placeholder*="team@shop.test"]');
+  await compose.screenshot({ path: join(DOCS, 'compose-empty.png') });
+
+  // As a person leaves the page between steps: nothing focused, the HTML shown from its top.
+  const settle = (page: typeof compose) =>
+    page.evaluate(() => {
+      (document.activeElement as HTMLElement | null)?.blur();
+      for (const t of document.querySelectorAll('textarea')) t.scrollTop = 0;
+    });
+  await compose.getByLabel('Subject').fill('Welcome to Bean & Leaf, {{first_name|friend}}');
+  await compose.getByLabel('HTML', { exact: true }).fill(readFileSync(join(FIXTURES, 'welcome.html'), 'utf8'));
+  await compose.click('button.save');
+  await compose.waitForSelector('.top .state.saved');
+  const header = ['email', 'name', ...Object.keys(ATTRIBUTES)].join(',');
+  const row = (name: string | null, email: string) => [email, name ?? '', ...Object.values(ATTRIBUTES)].map((v) => (v.includes(',') ? `"${v}"` : v)).join(',');
+  const list = PEOPLE.map(([name, email]) => row(name, email));
+  await compose.setInputFiles('input[name=recipients-csv]', {
+    name: 'new-customers.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from([header, ...list.slice(0, 3), row('Barbara Liskov', 'barbara@shop'), ...list.slice(3)].join('\n')),
+  });
+  await compose.waitForSelector('.line-problems');
+  await settle(compose);
+  await compose.setViewportSize({ width: 1280, height: 560 });
+  await compose.evaluate(() => scrollTo(0, document.querySelector('section.recipients')!.getBoundingClientRect().top + scrollY - 150));
+  await compose.screenshot({ path: join(DOCS, 'compose-recipient-error.png') });
+  await compose.setViewportSize({ width: 1280, height: 1000 });
+
+  await compose.setInputFiles('input[name=recipients-csv]', { name: 'new-customers.csv', mimeType: 'text/csv', buffer: Buffer.from([header, ...list].join('\n')) });
+  await compose.waitForSelector('section.preview iframe');
+  await compose.selectOption('select[name=preview-as]', 'grace@shop.test');
+  await compose.frameLocator('section.preview iframe').locator('a[data-clicktrail-mark]').first().waitFor();
+  await compose.getByLabel('To your address').fill('me@shop.test');
+  await settle(compose);
+  await compose.evaluate(() => scrollTo(0, 0));
+  await pause(300);
+  await compose.screenshot({ path: join(DOCS, 'compose.png'), fullPage: true });
+
+  // Sending to a long list: progress, then the result (one address unsubscribed through an earlier mail).
+  const outbox = join(dir, 'data/outbox');
+  const mails = await Promise.all(readdirSync(outbox).map((f) => simpleParser(readFileSync(join(outbox, f)))));
+  const hedys = mails.find((m) => m.to && 'value' in m.to && m.to.value[0]?.address === 'hedy@shop.test')!;
+  const unsubscribe = /<(https?:[^>]+)>/.exec(hedys.headerLines.find((h) => h.key === 'list-unsubscribe')!.line)![1]!;
+  await fetch(unsubscribe.replace(publicUrl, apiBase), { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const big = await context.newPage();
+  await big.setViewportSize({ width: 1280, height: 760 });
+  await big.goto(`chrome-extension://${id}/compose/compose.html`);
+  await big.getByLabel('Subject').fill('Spring beans are in');
+  await big.getByLabel('HTML', { exact: true }).fill(readFileSync(join(FIXTURES, 'newsletter-inlined.html'), 'utf8'));
+  await big.getByLabel('Goal (optional)').fill('order');
+  const readers = Array.from({ length: 4000 }, (_, i) => `reader${i}@shop.test,Reader ${i}`);
+  await big.setInputFiles('input[name=recipients-csv]', {
+    name: 'everyone.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(['email,name', ...PEOPLE.map(([name, email]) => `${email},${name ?? ''}`), ...readers].join('\n')),
+  });
+  await big.waitForSelector('section.preview iframe');
+  await big.click('section.send button.send');
+  await big.waitForSelector('dialog.confirm[open]');
+  await settle(big);
+  await pause(200);
+  await big.screenshot({ path: join(DOCS, 'compose-confirm.png') });
+  await big.locator('dialog.confirm[open] button[type=submit]').click();
+  await big.waitForFunction(() => /^[1-9][\d,]* of /.test(document.querySelector('.send .progress b')?.textContent ?? ''));
+  await big.locator('.columns > .check').screenshot({ path: join(DOCS, 'compose-sending.png') });
+  await big.waitForSelector('.send .outcome', { timeout: 120_000 });
+  await settle(big);
+  await big.evaluate(() => scrollTo(0, 0));
+  await pause(300);
+  await big.screenshot({ path: join(DOCS, 'compose-sent.png'), fullPage: true });
   // The people table: who clicked, most clicks first, with why hits were set apart.
   await view.mouse.move(10, 10);
   const people = view.locator('section.people');
@@ -233,6 +320,7 @@ try {
   await access.screenshot({ path: join(DOCS, 'options-access.png') });
   await fresh.close();
 } finally {
+  await context?.close();
   mail.server.close();
   await server.stop();
   removeDir(dir);
