@@ -27,7 +27,8 @@ export function createApp(ctx: AppContext): Hono {
 
   // The redirect and the pixel first: the hot path passes no middleware.
   app.route('/', trackingRoutes(ctx));
-  app.get('/', (c) => c.text('Clicktrail link server. Nothing to see here.'));
+  // Whoever opens the tracking domain itself: where the product is, not a blank page.
+  app.get('/', (c) => c.text('Clicktrail link server. Write and send messages from the Clicktrail extension (New message); the HTTP API is under /api, described in the README.'));
   app.route('/.well-known', appLinkRoutes(ctx));
   // Unsubscribe links: public as the redirect is, with the small bodies a one-click POST or a form sends.
   app.use('/u/*', bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('body larger than 16 KB', 413) }));
