@@ -4,6 +4,7 @@ import { ApiError, clicktrail, NotConfiguredError } from '../api/client.ts';
 import { browser } from '../platform/browser.ts';
 import { ConfirmDialog } from '../ui/confirm-dialog.tsx';
 import { shortDate, wholeNumber } from '../ui/format.ts';
+import { MergeTagText } from '../ui/merge-tag-text.tsx';
 import { ComposeWarnings } from './compose-warnings.tsx';
 import { createBody, EMPTY_DRAFT, fieldsOf, patchBody, sameFields, type DraftFields, type FieldProblems } from './draft-fields.ts';
 import { LinkList } from './link-list.tsx';
@@ -174,7 +175,9 @@ export function Composer({ id: openedId }: { id: number | null }) {
           </div>
         )}
       </header>
-      <h1>{message?.subject || fields.subject.trim() || 'New message'}</h1>
+      <h1>
+        <MergeTagText text={message?.subject || fields.subject.trim() || 'New message'} />
+      </h1>
       <p class={`notice ${notice ? (notice.ok ? 'ok' : 'error') : ''}`} role="status">
         {notice?.text}
         {notice && !notice.ok && !settings && (
