@@ -80,6 +80,28 @@ const pixel = (found: boolean): HitResponse => ({
   body: PIXEL,
 });
 
+/**
+ * The tracking routes, read by both front ends (the node:http fast lane production answers
+ * them on, and the Hono routes behind it), so neither can take a path or a method the other
+ * would not. HEAD is answered as GET without the body, and counted as a machine's.
+ */
+export const HIT_ROUTES = [
+  { prefix: '/c/', kind: 'click' },
+  { prefix: '/o/', kind: 'open' },
+] as const;
+export const HIT_METHODS: readonly string[] = ['GET', 'HEAD'];
+export type HitKind = (typeof HIT_ROUTES)[number]['kind'];
+
+/** The route a request names, and its token; null when it is not one of them in the shape they take. */
+export function hitRoute(method: string | undefined, url: string): { kind: HitKind; token: string } | null {
+  if (method === undefined || !HIT_METHODS.includes(method)) return null;
+  const route = HIT_ROUTES.find((r) => url.startsWith(r.prefix));
+  if (!route) return null;
+  const end = url.indexOf('?');
+  const token = url.slice(route.prefix.length, end === -1 ? undefined : end);
+  return token === '' || token.includes('/') ? null : { kind: route.kind, token };
+}
+
 const PURPOSE_HEADERS = ['purpose', 'sec-purpose', 'x-purpose', 'x-moz'];
 /** Every request header the hit rules read, lower-case: a front end need not collect others. */
 export const HIT_HEADERS: readonly string[] = ['user-agent', 'accept', 'accept-language', ...PURPOSE_HEADERS, 'sec-gpc', 'x-forwarded-for'];

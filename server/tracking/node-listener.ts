@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from '../context.ts';
-import { HIT_HEADERS, hitHandlers, type HitResponse } from './hits.ts';
+import { HIT_HEADERS, hitHandlers, hitRoute, type HitResponse } from './hits.ts';
 
 const WANTED = new Set(HIT_HEADERS);
 const WANTED_LENGTHS = new Set(HIT_HEADERS.map((h) => h.length));
@@ -23,7 +23,7 @@ function hitHeaders(raw: string[]): Map<string, string> {
 }
 
 /**
- * The redirect's fast lane: /c/<token> and /o/<token> answered straight from node:http,
+ * The redirect's fast lane: the tracking routes (HIT_ROUTES) answered straight from node:http,
  * without building the Request and Response objects a Hono route needs. Anything else,
  * including a malformed tracking path, is left to Hono (returns false).
  */
@@ -36,19 +36,14 @@ export function trackingListener(ctx: AppContext) {
   };
 
   return (req: IncomingMessage, res: ServerResponse): boolean => {
-    const url = req.url ?? '';
-    const kind = url.startsWith('/c/') ? 'click' : url.startsWith('/o/') ? 'open' : null;
-    if (!kind || !(req.method === 'GET' || (req.method === 'HEAD' && kind === 'click'))) return false;
-    const end = url.indexOf('?');
-    const token = url.slice(3, end === -1 ? undefined : end);
-    if (token === '' || token.includes('/')) return false; // not this route's shape: Hono's 404
-
+    const route = hitRoute(req.method, req.url ?? '');
+    if (!route) return false; // not a tracking route, or not its shape: Hono's (a 404)
     const headers = hitHeaders(req.rawHeaders);
-    const hit = { token, method: req.method, header: (name: string) => headers.get(name), peer: req.socket.remoteAddress };
-    (kind === 'click' ? hits.click(hit) : hits.open(hit)).then(
+    const hit = { token: route.token, method: req.method!, header: (name: string) => headers.get(name), peer: req.socket.remoteAddress };
+    hits[route.kind](hit).then(
       (r) => send(res, r, req.method === 'HEAD'),
       (err) => {
-        console.error(`[clicktrail] ${req.method} /${kind === 'click' ? 'c' : 'o'}/…:`, err);
+        console.error(`[clicktrail] ${req.method} /${route.kind === 'click' ? 'c' : 'o'}/…:`, err);
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
         res.end('internal error');
       },

@@ -1,11 +1,11 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import type { AppContext } from '../context.ts';
-import { hitHandlers, type HitRequest, type HitResponse } from './hits.ts';
+import { HIT_METHODS, HIT_ROUTES, hitHandlers, type HitRequest, type HitResponse } from './hits.ts';
 
 /**
- * /c/:token and /o/:token as Hono routes (what app.request() and any other front end see).
- * The Node server answers these paths before Hono, through node-listener.ts, with the same handlers.
+ * The tracking routes (HIT_ROUTES) as Hono routes, for app.request() and any other front end.
+ * The Node server answers these paths before Hono, through node-listener.ts, from the same table and handlers.
  */
 export function trackingRoutes(ctx: AppContext): Hono {
   const app = new Hono();
@@ -27,7 +27,11 @@ export function trackingRoutes(ctx: AppContext): Hono {
     return new Response(typeof r.body === 'string' || r.body === null ? r.body : new Uint8Array(r.body), { status: r.status, headers });
   };
 
-  app.on(['GET', 'HEAD'], '/c/:token', async (c) => respond(await hits.click(request(c))));
-  app.get('/o/:token', async (c) => respond(await hits.open(request(c))));
+  for (const route of HIT_ROUTES) {
+    app.on([...HIT_METHODS], `${route.prefix}:token`, async (c) => {
+      const r = await hits[route.kind](request(c));
+      return c.req.method === 'HEAD' ? new Response(null, { status: r.status, headers: respond(r).headers }) : respond(r);
+    });
+  }
   return app;
 }

@@ -191,6 +191,20 @@ describe('the redirect', () => {
     expect(await sqlRow(s, 'SELECT count(*) AS n FROM opens')).toEqual({ n: 1 });
   });
 
+  it('answers HEAD on the open pixel the same from the fast lane and from Hono: no body, counted as a machine’s', async () => {
+    const sent = await sendMessage(s, '<p>hi</p>', [{ email: 'a@shop.test' }]);
+    const pixel = sent.copies.get('a@shop.test')!.pixel;
+    const viaFastLane = await hit(s, pixel, { method: 'HEAD' });
+    const viaHono = await s.app.request(pixel, { method: 'HEAD' });
+    for (const res of [viaFastLane, viaHono]) {
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/gif');
+      expect((await res.arrayBuffer()).byteLength).toBe(0);
+    }
+    await s.ctx.tracking.settle();
+    expect(await sql(s, 'SELECT bot_reason FROM opens ORDER BY id')).toEqual([{ bot_reason: 'head' }, { bot_reason: 'head' }]);
+  });
+
   it('keeps redirecting links sent before click tracking was turned off', async () => {
     const sent = await sendMessage(s, '<a href="https://www.shop.test/">x</a>', [{ email: 'a@shop.test' }]);
     await s.api('PATCH', '/api/settings', { clickTracking: false });
