@@ -30,7 +30,7 @@ async function seed(store: Store): Promise<{ messageId: number; linkIds: number[
   for (let i = 0; i < RECIPIENTS; i += 5000) {
     await store.addRecipients(m.id, Array.from({ length: 5000 }, (_, j) => ({ email: `p${i + j}@shop.test` })));
   }
-  const recipientIds = (await store.claimUnsent(m.id)).claimed.map((r) => r.id);
+  const recipientIds = (await store.claimUnsent(m.id, 'bench')).claimed.map((r) => r.id);
   for (const id of recipientIds.slice(0, 100)) await store.recordDelivery(id, { ok: true, at: Date.now() - 3_600_000 });
   return { messageId: m.id, linkIds: m.links.map((l) => l.id), recipientIds };
 }

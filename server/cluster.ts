@@ -21,11 +21,8 @@ export function runPrimary(workers: number): Promise<number> {
   const port = new Promise<number>((resolve) => (resolvePort = resolve));
   const restarts = new Map<number, number>();
 
-  let first = true;
   const start = (index: number) => {
-    // Only the first worker's first start: no other process is sending yet.
-    const worker = cluster.fork({ CLICKTRAIL_WORKER_INDEX: String(index), CLICKTRAIL_RELEASE_CLAIMS: first && index === 1 ? '1' : '0' });
-    first = false;
+    const worker = cluster.fork({ CLICKTRAIL_WORKER_INDEX: String(index) });
     slots.set(index, worker);
     worker.on('message', (msg: ClusterMessage) => {
       if ('hub' in msg) {
@@ -38,7 +35,7 @@ export function runPrimary(workers: number): Promise<number> {
     worker.on('exit', (code, signal) => {
       if (slots.get(index) === worker) slots.delete(index);
       if (stopping) return;
-      // Its answered clicks are safe in its journal; a new one takes that journal over.
+      // Its answered clicks are safe in its journal; a new one takes that journal over, and gives back the claims of a send it cut short.
       const tries = restarts.get(index) ?? 0;
       const delay = Math.min(RESTART_MS * 2 ** tries, MAX_RESTART_MS);
       restarts.set(index, tries + 1);

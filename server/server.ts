@@ -24,17 +24,18 @@ export interface RunningServer {
 
 /**
  * The server's parts. Clicks are written on a worker thread in the running server; `inline`
- * writes them on this thread (tests of the app without a server, tools).
+ * writes them on this thread (tests of the app without a server, tools). `webhookLeaseMs`
+ * shortens the webhook lease (tests of a takeover).
  */
-export function buildContext(config: Config, clickWriter: 'worker' | 'inline' = 'worker'): AppContext {
-  const store = openStore(config.database, { releaseClaims: config.releasesClaims });
+export function buildContext(config: Config, clickWriter: 'worker' | 'inline' = 'worker', opts: { webhookLeaseMs?: number } = {}): AppContext {
+  const store = openStore(config.database, { releaseClaims: config.releasesClaimsOf });
   return {
     config,
     store,
-    // Of several processes on one machine, worker 1 sends the webhooks.
     messenger: createMessenger(store, () => store.getSettings(), {
       link: config.database.kind === 'postgres' ? postgresHubLink(config.database.url) : workerHubLink(),
-      deliversWebhooks: config.workerIndex === 1,
+      node: config.nodeId,
+      webhookLeaseMs: opts.webhookLeaseMs,
     }),
     keys: new Keyring(config.secrets),
     mailer: createMailer(config),
@@ -74,10 +75,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     port,
     async stop() {
       // Live streams never end by themselves: end them, or close() would wait forever.
-      ctx.messenger.close();
+      const messengerClosed = ctx.messenger.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       ctx.mailer.close();
       await ctx.tracking.close();
+      await messengerClosed;
       await ctx.store.close();
     },
   };

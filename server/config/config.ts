@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import type { ClaimRelease } from '../store/store.ts';
 import { journalDir } from '../tracking/journal.ts';
 
 /** Where the store lives: the embedded SQLite file, or a PostgreSQL server shared by every node. */
@@ -23,11 +24,14 @@ export interface Config {
   /** Which of them this is, from 1; worker 1 is the node a single process is, the others have `worker-N/` in the data folder. */
   workerIndex: number;
   /**
-   * Whether this process gives back, as it starts, the claims of a send a crash cut short: a
-   * single process, or the first worker at the cluster's first start, when no other process
-   * can be sending. A worker started again later must not (another may be mid-send).
+   * The claims of a send a crash cut short that this process gives back as it starts. Its own
+   * node's always: their sender was this node's previous run, and is gone. Worker 1 (a single
+   * process is one) also those of the machine's workers that no longer run (`worker-N/` folders
+   * beyond CLICKTRAIL_WORKERS, left by a run with more), and the unnamed claims of a release
+   * before claims named their node; every other worker gives back its own as it starts, before
+   * it can claim anything. Never another node's: it may be sending right now.
    */
-  releasesClaims: boolean;
+  releasesClaimsOf: ClaimRelease;
   adminToken: string;
   /** Signing secrets, newest first: the first signs, all verify (rotation). */
   secrets: string[];
@@ -41,6 +45,22 @@ export interface Config {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** A node's id: the start of the secret its folder keeps (`node-id`). */
+const nodeIdOf = (secret: string) => secret.slice(0, 12);
+
+/** The node ids of the workers a run with more of them left in the data folder: worker-N/ for N > workers. */
+function retiredWorkers(dataDir: string, workers: number): string[] {
+  return readdirSync(dataDir).flatMap((name) => {
+    const index = /^worker-(\d+)$/.exec(name)?.[1];
+    if (index === undefined || Number(index) <= workers) return [];
+    try {
+      return [nodeIdOf(readFileSync(join(dataDir, name, 'node-id'), 'utf8').trim())];
+    } catch {
+      return []; // never started far enough to have a node id: it claimed nothing
+    }
+  });
+}
 
 /** A secret kept in the data folder: made once, readable by the owner only, reused on restart. */
 function storedSecret(dataDir: string, file: string): string {
@@ -86,6 +106,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('CLICKTRAIL_PUBLIC_URL must be http(s)');
 
   const secrets = env.CLICKTRAIL_SECRET ? list(env.CLICKTRAIL_SECRET) : [storedSecret(dataDir, 'secret')];
+  const nodeId = nodeIdOf(storedSecret(nodeDir, 'node-id'));
   return {
     port,
     database: databaseUrl ? { kind: 'postgres', url: databaseUrl } : { kind: 'sqlite', path: dbPath },
@@ -93,10 +114,10 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     // Where earlier releases kept it, unless this node has a data folder of its own.
     journalDir: workerIndex > 1 || env.CLICKTRAIL_DATA_DIR || databaseUrl ? join(nodeDir, 'clicks') : journalDir(dbPath),
-    nodeId: storedSecret(nodeDir, 'node-id').slice(0, 12),
+    nodeId,
     workers,
     workerIndex,
-    releasesClaims: workers === 1 || env.CLICKTRAIL_RELEASE_CLAIMS === '1',
+    releasesClaimsOf: workerIndex === 1 ? { nodes: [nodeId, ...retiredWorkers(dataDir, workers)], unnamed: true } : { nodes: [nodeId], unnamed: false },
     adminToken: env.CLICKTRAIL_ADMIN_TOKEN || storedSecret(dataDir, 'admin-token'),
     secrets,
     publicUrl,

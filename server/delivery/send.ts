@@ -15,6 +15,8 @@ export interface SendDeps {
   publicUrl: string;
   /** CLICKTRAIL_FROM: the From when neither the message nor the settings name one. */
   from: string;
+  /** This node's id: a send's claims are its own, given back by its next start should a crash cut the send short. */
+  node: string;
 }
 
 /** A send with `allowMissing: false` that found values missing: nobody was mailed. */
@@ -36,7 +38,7 @@ export class ValuesMissing extends Error {
 export async function sendMessage(message: MessageRecord, deps: SendDeps, opts: { allowMissing: boolean } = { allowMissing: true }): Promise<SendResult> {
   // In-app cards are shown by the widget, push payloads handed out by the API: only an email is ever mailed.
   if (message.channel !== 'email') throw new Error(`message ${message.id} is ${message.channel === 'push' ? 'a push' : 'an in-app'} message: it is never mailed`);
-  const { claimed: queue, skipped } = await deps.store.claimUnsent(message.id);
+  const { claimed: queue, skipped } = await deps.store.claimUnsent(message.id, deps.node);
   // Read again once claimed: an edit of the draft up to the claim is what goes out, and none can follow it.
   const current = queue.length > 0 || skipped.length > 0 ? ((await deps.store.getMessage(message.id)) ?? message) : message;
   const missing = new MissingValues(current.compiled, current.subject);

@@ -15,36 +15,38 @@ export interface Messenger {
   limits: RateLimiter;
   /** Visitors greeted from a click not judged yet: the team is told once it is. */
   pending: PendingLeads;
-  /** Ends live streams and webhook retries (before the HTTP server closes). */
-  close(): void;
+  /**
+   * Ends live streams at once (before the HTTP server closes) and webhook deliveries; resolves
+   * once the webhook lease is given up, which needs the store still open.
+   */
+  close(): Promise<void>;
 }
 
 /**
- * `link`: the other server processes, when there are any. `deliversWebhooks`: the one process
- * of several that sends webhooks (their cursor is shared: two senders would send twice).
+ * `link`: the other server processes, when there are any. `node`: this node's id, under which
+ * it may hold the webhook lease (one node of all delivers webhooks); `webhookLeaseMs` shortens
+ * the lease (tests).
  */
 export function createMessenger(
   store: Store,
   settings: () => Promise<Settings>,
-  opts: { link?: HubLink | null; deliversWebhooks?: boolean } = {},
+  opts: { link?: HubLink | null; node: string; webhookLeaseMs?: number },
 ): Messenger {
   const hub = new Hub(opts.link ?? null);
-  const webhooks = new WebhookSender(store, settings);
+  const webhooks = new WebhookSender(store, settings, { node: opts.node, leaseMs: opts.webhookLeaseMs });
   const limits = new RateLimiter();
-  // Deliver what a previous run left undelivered.
-  if (opts.deliversWebhooks !== false) webhooks.kick();
   const messenger: Messenger = {
     store,
     hub,
-    events: new TeamEvents(store, hub, opts.deliversWebhooks === false ? null : webhooks),
+    events: new TeamEvents(store, hub, webhooks),
     webhooks,
     limits,
     pending: new PendingLeads(() => messenger),
     close() {
       hub.close();
-      webhooks.stop();
       limits.stop();
       messenger.pending.close();
+      return webhooks.stop();
     },
   };
   return messenger;

@@ -6,15 +6,16 @@ import type { WebhookSender } from './webhooks.ts';
 /**
  * The one way a TeamEvent comes to be: logged with the next id, then streamed and sent to the
  * webhook. The sender hears of it through the hub, so an event logged by another process
- * reaches the one process that delivers webhooks.
+ * reaches the node that holds the webhook lease (and, should that wake-up be lost, its next
+ * look finds it).
  */
 export class TeamEvents {
   constructor(
     private readonly store: Store,
     private readonly hub: Hub,
-    webhooks: WebhookSender | null,
+    webhooks: WebhookSender,
   ) {
-    if (webhooks) hub.on(channels.team, () => webhooks.kick());
+    hub.on(channels.team, () => webhooks.kick());
   }
 
   async publish(event: NewTeamEvent): Promise<TeamEvent> {

@@ -98,7 +98,7 @@ async function compileFor(
 export function messageRoutes(ctx: AppContext): Hono {
   const app = new Hono();
   const { store } = ctx;
-  const deps: SendDeps = { store, mailer: ctx.mailer, keys: ctx.keys, publicUrl: ctx.config.publicUrl, from: ctx.config.from };
+  const deps: SendDeps = { store, mailer: ctx.mailer, keys: ctx.keys, publicUrl: ctx.config.publicUrl, from: ctx.config.from, node: ctx.config.nodeId };
 
   async function messageOr404(id: number): Promise<MessageRecord> {
     const message = await store.getMessage(id);

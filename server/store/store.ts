@@ -100,6 +100,16 @@ export interface RecipientRecord {
   unsubscribedAt: number | null;
 }
 
+/**
+ * Whose claims a store gives back as it opens, the claims of a send a crash cut short (see
+ * Config.releasesClaimsOf): those the nodes named made, and with `unnamed` those made by a
+ * release before claims named their node.
+ */
+export interface ClaimRelease {
+  nodes: string[];
+  unnamed: boolean;
+}
+
 /** A recipient the team added by email (emails and push messages): always a person with an address. */
 export type AddressedRecipient = RecipientRecord & { personId: number; email: string };
 
@@ -139,12 +149,13 @@ export interface Store extends JournalTarget {
   markMessageSent(messageId: number, at: number): Promise<void>;
 
   /**
-   * Marks the message's unsent recipients (pending, failed, skipped) as being sent and returns
-   * them; a concurrent call gets none of them. A marketing email's recipients whose address is
+   * Marks the message's unsent recipients (pending, failed, skipped) as being sent by `node` and
+   * returns them; a concurrent call gets none of them. A marketing email's recipients whose address is
    * suppressed are marked skipped instead and returned apart. The message's sentAt is set, in
-   * the same transaction, the first time anyone is claimed or skipped.
+   * the same transaction, the first time anyone is claimed or skipped. The claims name their
+   * node so that only that node's next start gives them back (ClaimRelease), should it crash mid-send.
    */
-  claimUnsent(messageId: number): Promise<{ claimed: AddressedRecipient[]; skipped: AddressedRecipient[] }>;
+  claimUnsent(messageId: number, node: string): Promise<{ claimed: AddressedRecipient[]; skipped: AddressedRecipient[] }>;
   /**
    * Claimed (or skipped) recipients that were not sent after all (the send was refused):
    * unsent again, as if never claimed; a message nobody was ever sent to is a draft again.
@@ -238,8 +249,20 @@ export interface Store extends JournalTarget {
   /** Oldest first. */
   teamEventsAfter(after: number, limit: number): Promise<TeamEvent[]>;
   lastTeamEventId(): Promise<number>;
+  /**
+   * The webhook sender's lease, so that one node of all those on the database delivers: taken
+   * by `node` when it is free, its own already, or run out, and then held for `ms` from now by
+   * the database's clock (machines' clocks may disagree). True when `node` holds it now.
+   */
+  takeWebhookLease(node: string, ms: number): Promise<boolean>;
+  /** A node that stops gives its lease up, so another takes over at once rather than when it runs out. */
+  releaseWebhookLease(node: string): Promise<void>;
   webhookCursor(): Promise<number | null>;
-  setWebhookCursor(id: number): Promise<void>;
+  /**
+   * Moves the cursor forward, only while `node` is the lease's holder: false when it is not
+   * (its lease ran out and another node took it), and then it must stop delivering.
+   */
+  setWebhookCursor(id: number, node: string): Promise<boolean>;
 
   /** Records an event done by a person and marks the goals it reaches; returns how many. */
   recordPersonEvent(e: { personId: number; name: string; source: 'api' | 'widget'; at: number }): Promise<{ goalsCompleted: number }>;

@@ -124,7 +124,7 @@ describe('a sent email, as a real SMTP server receives it', () => {
     const stored = await s.ctx.store.createMessage({ subject: 'Older', html: HTML, text: null, channel: 'email', goal: null, audience: null, push: null, compiled });
     await s.ctx.store.addRecipients(stored.id, [{ email: 'older@shop.test', name: 'Olive Older' }]);
     const { keys, mailer, store, config } = s.ctx;
-    expect(await sendMessage(stored, { store, mailer, keys, publicUrl: config.publicUrl, from: config.from })).toMatchObject({ sent: 1 });
+    expect(await sendMessage(stored, { store, mailer, keys, publicUrl: config.publicUrl, from: config.from, node: config.nodeId })).toMatchObject({ sent: 1 });
     const mail = received('older@shop.test').parsed;
     expect(mail.text).toMatch(/^Hi Olive,\n\nThe new beans \[http:\/\/links\.shop\.test\/c\/[\w-]+\] are in, and so is a grinder \[http:\/\/links\.shop\.test\/c\/[\w-]+\]\.\n\nDon't want these emails\? Unsubscribe \[http:\/\/links\.shop\.test\/u\/[\w-]+\]$/);
     expect(trackedUrls(mail.text!)).toEqual(trackedUrls(mail.html as string).slice(0, 2));

@@ -45,8 +45,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** The real app on a real SQLite file (or, CLICKTRAIL_TEST_STORE=postgres, a PostgreSQL database) in a fresh temporary folder. */
-export function testServer(env: Record<string, string> = {}, dir = tempDir()): TestServer {
+/**
+ * The real app on a real SQLite file (or, CLICKTRAIL_TEST_STORE=postgres, a PostgreSQL database)
+ * in a fresh temporary folder. `build`: buildContext's options (a shorter webhook lease).
+ */
+export function testServer(env: Record<string, string> = {}, dir = tempDir(), build: Parameters<typeof buildContext>[2] = {}): TestServer {
   // CLICKTRAIL_TEST_STORE=postgres: a database of the test cluster stands for the SQLite file.
   const config = loadConfig(
     withTestStore({
@@ -55,7 +58,7 @@ export function testServer(env: Record<string, string> = {}, dir = tempDir()): T
       ...env,
     }),
   );
-  const ctx = buildContext(config, 'inline');
+  const ctx = buildContext(config, 'inline', build);
   const app = createApp(ctx);
   const http = httpServer(ctx, app);
   const listening = new Promise<string>((resolve) =>
@@ -85,9 +88,10 @@ export function testServer(env: Record<string, string> = {}, dir = tempDir()): T
       await listening;
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
-      ctx.messenger.close();
+      const messengerClosed = ctx.messenger.close();
       ctx.mailer.close();
       await ctx.tracking.close();
+      await messengerClosed;
       await ctx.store.close();
     },
   };

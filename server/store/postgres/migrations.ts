@@ -242,6 +242,11 @@ export const migrations: string[] = [
   CREATE INDEX suppressions_by_time ON suppressions (at);
   CREATE INDEX suppressions_by_message ON suppressions (message_id);
   `,
+  // 3: SQLite's 9: claims name their node; the webhook cursor's lease
+  `
+  ALTER TABLE recipients ADD COLUMN claimed_by TEXT;
+  ALTER TABLE webhook_cursor ADD COLUMN holder TEXT, ADD COLUMN lease_until BIGINT;
+  `,
 ];
 
 /** The advisory lock key the migrations run under: one server at a time, however many start. */

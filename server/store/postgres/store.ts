@@ -17,6 +17,7 @@ import {
   JournalMoved,
   suppressionKey,
   type AddressedRecipient,
+  type ClaimRelease,
   type ConversationHead,
   type DraftChange,
   type InAppViewer,
@@ -93,7 +94,7 @@ export class PgStore implements Store {
   private settings: Settings | null = null;
   private settingsReadAt = 0;
   private closed = false;
-  private readonly releasesClaims: boolean;
+  private readonly releasesClaims: ClaimRelease | null;
 
   /**
    * busyTimeoutMs: as the SQLite store's, the wait the redirect must not have. Here a wait
@@ -104,7 +105,7 @@ export class PgStore implements Store {
    */
   constructor(
     readonly url: string,
-    opts: { busyTimeoutMs?: number; max?: number; releaseClaims?: boolean } = {},
+    opts: { busyTimeoutMs?: number; max?: number; releaseClaims?: ClaimRelease } = {},
   ) {
     this.pool = createPool(url, {
       connectionTimeoutMs: opts.busyTimeoutMs === 0 ? 2_000 : 10_000,
@@ -112,7 +113,7 @@ export class PgStore implements Store {
       max: opts.max ?? (opts.busyTimeoutMs === undefined ? 10 : opts.busyTimeoutMs === 0 ? 4 : 2),
     });
     this.run = runOn(this.pool);
-    this.releasesClaims = opts.releaseClaims ?? false;
+    this.releasesClaims = opts.releaseClaims ?? null;
     // Started now; a failure is reported to whichever call waits for it (and tried again then).
     this.ready().catch((err: Error) => console.error(`[clicktrail] PostgreSQL is not ready (${err.message}): calls wait for it, clicks wait in the journal`));
   }
@@ -127,7 +128,7 @@ export class PgStore implements Store {
       await migrate(this.pool);
       if (!this.releasesClaims) return;
       try {
-        await this.run(s.recipients.releaseClaims);
+        await this.run(s.recipients.releaseClaims, [this.releasesClaims.nodes, this.releasesClaims.unnamed]);
       } catch (err) {
         console.error(`[clicktrail] could not give back the claims of an earlier send (${(err as Error).message}): the next start will`);
       }
@@ -502,12 +503,12 @@ export class PgStore implements Store {
     return (await this.one<Delivery>(s.recipients.delivery, [messageId]))!;
   }
 
-  async claimUnsent(messageId: number): Promise<{ claimed: AddressedRecipient[]; skipped: AddressedRecipient[] }> {
+  async claimUnsent(messageId: number, node: string): Promise<{ claimed: AddressedRecipient[]; skipped: AddressedRecipient[] }> {
     return this.transaction(async (run) => {
       // The message first, as an edit or deletion of a draft takes it: never each waiting for the other's rows.
       await run(s.messages.lock, [messageId]);
       // Only rows the team added are ever unsent: an in-app row is made sent when it is shown.
-      const rows = ((await run(s.recipients.claimUnsent, [messageId])).rows as RecipientRow[])
+      const rows = ((await run(s.recipients.claimUnsent, [messageId, node])).rows as RecipientRow[])
         .map((r) => toRecipient(r) as AddressedRecipient)
         .sort((a, b) => a.id - b.id);
       if (rows.length > 0) await run(s.messages.markSent, [messageId, Date.now()]);
@@ -771,8 +772,16 @@ export class PgStore implements Store {
     return (await this.one<{ delivered_through: number }>(s.teamEvents.webhookCursor))?.delivered_through ?? null;
   }
 
-  async setWebhookCursor(id: number): Promise<void> {
-    await this.q(s.teamEvents.moveWebhookCursor, [id]);
+  async takeWebhookLease(node: string, ms: number): Promise<boolean> {
+    return (await this.q(s.teamEvents.takeWebhookLease, [node, ms])).length > 0;
+  }
+
+  async releaseWebhookLease(node: string): Promise<void> {
+    await this.q(s.teamEvents.releaseWebhookLease, [node]);
+  }
+
+  async setWebhookCursor(id: number, node: string): Promise<boolean> {
+    return (await this.q(s.teamEvents.moveWebhookCursor, [id, node])).length > 0;
   }
 
   async recordPersonEvent(e: { personId: number; name: string; source: 'api' | 'widget'; at: number }): Promise<{ goalsCompleted: number }> {

@@ -327,4 +327,14 @@ export const migrations: string[] = [
   CREATE INDEX suppressions_by_time ON suppressions (at);
   CREATE INDEX suppressions_by_message ON suppressions (message_id);
   `,
+  // 9: many machines on one database. A claim of a send names the node that made it
+  // (claimed_by), so a node's start gives back its own claims a crash cut short, never those
+  // of another node that may be mid-send; claims made before (NULL) are given back by a
+  // machine's first node. The webhook cursor gets a lease (holder, lease_until: milliseconds
+  // by the database's clock): one node of all delivers, and only it moves the cursor.
+  `
+  ALTER TABLE recipients ADD COLUMN claimed_by TEXT;
+  ALTER TABLE webhook_cursor ADD COLUMN holder TEXT;
+  ALTER TABLE webhook_cursor ADD COLUMN lease_until INTEGER;
+  `,
 ];

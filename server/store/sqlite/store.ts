@@ -17,6 +17,7 @@ import {
   JournalMoved,
   suppressionKey,
   type AddressedRecipient,
+  type ClaimRelease,
   type ConversationHead,
   type DraftChange,
   type InAppViewer,
@@ -125,15 +126,15 @@ export class SqliteStore implements Store {
 
   constructor(
     private readonly path: string,
-    private readonly opts: { busyTimeoutMs?: number; releaseClaims?: boolean } = {},
+    private readonly opts: { busyTimeoutMs?: number; releaseClaims?: ClaimRelease } = {},
   ) {
     this.use(openDatabase(path));
-    if (opts.releaseClaims) this.giveBackClaims();
+    if (opts.releaseClaims) this.giveBackClaims(opts.releaseClaims);
   }
 
-  private giveBackClaims(): void {
+  private giveBackClaims({ nodes, unnamed }: ClaimRelease): void {
     try {
-      this.s.recipients.releaseClaims.run();
+      this.s.recipients.releaseClaims.run({ nodes: JSON.stringify(nodes), unnamed: unnamed ? 1 : 0 });
     } catch (err) {
       // A read-only or locked file can still serve the redirects (the clicks wait in their
       // journal): starting matters more than the claims, which the next start that can write gives back.
@@ -443,11 +444,11 @@ export class SqliteStore implements Store {
     return this.s.recipients.delivery.get(messageId) as Delivery;
   }
 
-  async claimUnsent(messageId: number): Promise<{ claimed: AddressedRecipient[]; skipped: AddressedRecipient[] }> {
+  async claimUnsent(messageId: number, node: string): Promise<{ claimed: AddressedRecipient[]; skipped: AddressedRecipient[] }> {
     return this.db
       .transaction(() => {
         // Only rows the team added are ever unsent: an in-app row is made sent when it is shown.
-        const rows = (this.s.recipients.claimUnsent.all(messageId) as RecipientRow[]).map((r) => toRecipient(r) as AddressedRecipient).sort((a, b) => a.id - b.id);
+        const rows = (this.s.recipients.claimUnsent.all({ message: messageId, node }) as RecipientRow[]).map((r) => toRecipient(r) as AddressedRecipient).sort((a, b) => a.id - b.id);
         if (rows.length > 0) this.s.messages.markSent.run(Date.now(), messageId);
         return { claimed: rows.filter((r) => r.status === 'sending'), skipped: rows.filter((r) => r.status === 'skipped') };
       })
@@ -681,8 +682,16 @@ export class SqliteStore implements Store {
     return (this.s.teamEvents.webhookCursor.get() as { delivered_through: number } | undefined)?.delivered_through ?? null;
   }
 
-  async setWebhookCursor(id: number): Promise<void> {
-    this.s.teamEvents.moveWebhookCursor.run(id);
+  async takeWebhookLease(node: string, ms: number): Promise<boolean> {
+    return this.s.teamEvents.takeWebhookLease.get({ node, ms }) !== undefined;
+  }
+
+  async releaseWebhookLease(node: string): Promise<void> {
+    this.s.teamEvents.releaseWebhookLease.run(node);
+  }
+
+  async setWebhookCursor(id: number, node: string): Promise<boolean> {
+    return this.s.teamEvents.moveWebhookCursor.get({ id, node }) !== undefined;
   }
 
   async recordPersonEvent(e: { personId: number; name: string; source: 'api' | 'widget'; at: number }): Promise<{ goalsCompleted: number }> {

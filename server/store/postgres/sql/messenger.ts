@@ -44,14 +44,31 @@ export const visitsSql = {
   insert: 'INSERT INTO visits (visitor_id, person_id, url, referrer, recipient_id, link_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
 } as const;
 
-/** team_events (the team's event log) and webhook_cursor (how far webhooks have delivered it). */
+/** Now in Unix milliseconds, by the database's clock: the one clock every node of the lease agrees on. */
+const NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
+
+/**
+ * team_events (the team's event log) and webhook_cursor (how far webhooks have delivered it,
+ * and which node's lease it is to deliver).
+ */
 export const teamEventsSql = {
   insert: 'INSERT INTO team_events (type, data, at) VALUES ($1, $2, $3) RETURNING id',
   after: 'SELECT * FROM team_events WHERE id > $1 ORDER BY id LIMIT $2',
   lastId: 'SELECT coalesce(max(id), 0) AS id FROM team_events',
   webhookCursor: 'SELECT delivered_through FROM webhook_cursor WHERE id = 1',
-  moveWebhookCursor: `INSERT INTO webhook_cursor (id, delivered_through) VALUES (1, $1)
-                      ON CONFLICT (id) DO UPDATE SET delivered_through = GREATEST(webhook_cursor.delivered_through, excluded.delivered_through)`,
+  /**
+   * Free, this node's, or run out: this node's for $2 ms more (a row made here starts at 0, as a
+   * missing one read). Returns a row when held. Two nodes at once: the second waits for the
+   * first's row lock and then sees its lease.
+   */
+  takeWebhookLease: `INSERT INTO webhook_cursor (id, delivered_through, holder, lease_until) VALUES (1, 0, $1, ${NOW_MS} + $2::bigint)
+                     ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until
+                     WHERE webhook_cursor.holder IS NULL OR webhook_cursor.holder = excluded.holder OR webhook_cursor.lease_until <= ${NOW_MS}
+                     RETURNING holder`,
+  releaseWebhookLease: 'UPDATE webhook_cursor SET holder = NULL, lease_until = NULL WHERE id = 1 AND holder = $1',
+  /** Only by the lease's holder: a node that lost it while it delivered moves nothing. */
+  moveWebhookCursor: `UPDATE webhook_cursor SET delivered_through = GREATEST(delivered_through, $1)
+                      WHERE id = 1 AND holder = $2 RETURNING id`,
 } as const;
 
 /** person_events: events done by people, for goals. */

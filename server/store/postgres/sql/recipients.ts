@@ -7,8 +7,12 @@ const SUPPRESSED = `EXISTS (SELECT 1 FROM messages m JOIN suppressions s ON s.em
 
 /** recipients: a person on a message, their delivery, and the counters the click ingest keeps on them. */
 export const recipientsSql = {
-  /** A send cut short by a crash left its claims behind: give them back. */
-  releaseClaims: `UPDATE recipients SET status = 'pending' WHERE status = 'sending'`,
+  /**
+   * A send cut short by a crash left its claims behind: give back those of the nodes named
+   * ($1), and with $2 those from before claims named their node.
+   */
+  releaseClaims: `UPDATE recipients SET status = 'pending'
+                  WHERE status = 'sending' AND (claimed_by = ANY($1::text[]) OR ($2 AND claimed_by IS NULL))`,
   byMessageAndPerson: 'SELECT id FROM recipients WHERE message_id = $1 AND person_id = $2',
   insert: 'INSERT INTO recipients (message_id, person_id, email, name, attributes, added_at) VALUES ($1, $2, $3, $4, $5, $6)',
   update: 'UPDATE recipients SET name = $1, attributes = $2 WHERE id = $3',
@@ -33,7 +37,7 @@ export const recipientsSql = {
              FROM recipients WHERE message_id = $1`,
   /** Every unsent one, at once: being sent, or skipped (not an attempt) when suppressed. */
   claimUnsent: `UPDATE recipients SET status = CASE WHEN ${SUPPRESSED} THEN 'skipped' ELSE 'sending' END,
-                  attempts = attempts + CASE WHEN ${SUPPRESSED} THEN 0 ELSE 1 END
+                  attempts = attempts + CASE WHEN ${SUPPRESSED} THEN 0 ELSE 1 END, claimed_by = $2
                 WHERE message_id = $1 AND status IN ('pending', 'failed', 'skipped') RETURNING *`,
   /** Claimed (or skipped) recipients not sent after all (the send was refused): unsent again, as if never claimed. */
   release: `UPDATE recipients SET status = 'pending', attempts = attempts - CASE WHEN status = 'sending' THEN 1 ELSE 0 END

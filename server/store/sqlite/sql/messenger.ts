@@ -42,14 +42,27 @@ export const visitsSql = {
   insert: 'INSERT INTO visits (visitor_id, person_id, url, referrer, recipient_id, link_id, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
 } as const;
 
-/** team_events (the team's event log) and webhook_cursor (how far webhooks have delivered it). */
+/** Now in Unix milliseconds, by the database's clock: the one clock every node of the lease agrees on. */
+const NOW_MS = `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`;
+
+/**
+ * team_events (the team's event log) and webhook_cursor (how far webhooks have delivered it,
+ * and which node's lease it is to deliver).
+ */
 export const teamEventsSql = {
   insert: 'INSERT INTO team_events (type, data, at) VALUES (?, ?, ?)',
   after: 'SELECT * FROM team_events WHERE id > ? ORDER BY id LIMIT ?',
   lastId: 'SELECT coalesce(max(id), 0) AS id FROM team_events',
   webhookCursor: 'SELECT delivered_through FROM webhook_cursor WHERE id = 1',
-  moveWebhookCursor: `INSERT INTO webhook_cursor (id, delivered_through) VALUES (1, ?)
-                      ON CONFLICT (id) DO UPDATE SET delivered_through = max(delivered_through, excluded.delivered_through)`,
+  /** Free, this node's, or run out: this node's for :ms more (a row made here starts at 0, as a missing one read). Returns a row when held. */
+  takeWebhookLease: `INSERT INTO webhook_cursor (id, delivered_through, holder, lease_until) VALUES (1, 0, :node, ${NOW_MS} + :ms)
+                     ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until
+                     WHERE holder IS NULL OR holder = excluded.holder OR lease_until <= ${NOW_MS}
+                     RETURNING holder`,
+  releaseWebhookLease: 'UPDATE webhook_cursor SET holder = NULL, lease_until = NULL WHERE id = 1 AND holder = ?',
+  /** Only by the lease's holder: a node that lost it while it delivered moves nothing. */
+  moveWebhookCursor: `UPDATE webhook_cursor SET delivered_through = max(delivered_through, :id)
+                      WHERE id = 1 AND holder = :node RETURNING id`,
 } as const;
 
 /** person_events: events done by people, for goals. */

@@ -7,8 +7,12 @@ const SUPPRESSED = `EXISTS (SELECT 1 FROM messages m JOIN suppressions s ON s.em
 
 /** recipients: a person on a message, their delivery, and the counters the click ingest keeps on them. */
 export const recipientsSql = {
-  /** A send cut short by a crash left its claims behind: give them back. */
-  releaseClaims: `UPDATE recipients SET status = 'pending' WHERE status = 'sending'`,
+  /**
+   * A send cut short by a crash left its claims behind: give back those of the nodes named
+   * (:nodes, a JSON array), and with :unnamed those from before claims named their node.
+   */
+  releaseClaims: `UPDATE recipients SET status = 'pending'
+                  WHERE status = 'sending' AND (claimed_by IN (SELECT value FROM json_each(:nodes)) OR (:unnamed AND claimed_by IS NULL))`,
   byMessageAndPerson: 'SELECT id FROM recipients WHERE message_id = ? AND person_id = ?',
   insert: 'INSERT INTO recipients (message_id, person_id, email, name, attributes, added_at) VALUES (?, ?, ?, ?, ?, ?)',
   update: 'UPDATE recipients SET name = ?, attributes = ? WHERE id = ?',
@@ -23,8 +27,8 @@ export const recipientsSql = {
              FROM recipients WHERE message_id = ?`,
   /** Every unsent one, at once: being sent, or skipped (not an attempt) when suppressed. */
   claimUnsent: `UPDATE recipients SET status = CASE WHEN ${SUPPRESSED} THEN 'skipped' ELSE 'sending' END,
-                  attempts = attempts + CASE WHEN ${SUPPRESSED} THEN 0 ELSE 1 END
-                WHERE message_id = ? AND status IN ('pending', 'failed', 'skipped') RETURNING *`,
+                  attempts = attempts + CASE WHEN ${SUPPRESSED} THEN 0 ELSE 1 END, claimed_by = :node
+                WHERE message_id = :message AND status IN ('pending', 'failed', 'skipped') RETURNING *`,
   release: `UPDATE recipients SET status = 'pending', attempts = attempts - (status = 'sending')
             WHERE id = ? AND status IN ('sending', 'skipped')`,
   sent: `UPDATE recipients SET status = 'sent', sent_at = ?, error = NULL WHERE id = ?`,
