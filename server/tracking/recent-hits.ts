@@ -84,7 +84,9 @@ export class RecentHits {
     if (hit.honeypot) r.honeypotAt = hit.at;
 
     const verdict = this.verdict(r, hit, trackedLinks, request);
-    if (request.reason === null && verdict.reason === null) r.lastHumanAt = hit.at;
+    // The latest, not the last judged: concurrent hits are judged in the order their lookups
+    // end, not the order they came in.
+    if (request.reason === null && verdict.reason === null) r.lastHumanAt = Math.max(r.lastHumanAt, hit.at);
     if (!verdict.reclassify) return verdict;
     // Only when there is a person's click in the span left to take back: a scanner still
     // hammering after its burst does not make the writer look again each time. A honeypot hit
@@ -103,7 +105,8 @@ export class RecentHits {
     let sameLink = 0;
     for (const h of r.hits) if (h.linkId === hit.linkId && h.at >= hit.at - REPEAT_MS) sameLink++;
     if (sameLink >= REPEAT_HITS) {
-      return { reason: 'repeat', suspect: null, reclassify: { from: hit.at - REPEAT_MS, to: hit.at, reason: 'repeat' } };
+      // Up to a person's click that came in after this hit but was judged before it, too.
+      return { reason: 'repeat', suspect: null, reclassify: { from: hit.at - REPEAT_MS, to: Math.max(hit.at, r.lastHumanAt), reason: 'repeat' } };
     }
 
     // "All of a recipient's links within a minute": with three links or more, all of them (or
@@ -120,7 +123,7 @@ export class RecentHits {
       }
       if (links.length >= needed) {
         return request.hint
-          ? { reason: 'burst', suspect: null, reclassify: { from: first, to: hit.at, reason: 'burst' } }
+          ? { reason: 'burst', suspect: null, reclassify: { from: first, to: Math.max(hit.at, r.lastHumanAt), reason: 'burst' } }
           : { reason: null, suspect: 'burst', reclassify: null };
       }
     }

@@ -27,6 +27,22 @@ describe('a recipient’s recent hits', () => {
     expect(takeBacks).toEqual([{ from: 1_040 - 2_000, to: 1_040, reason: 'repeat' }]);
   });
 
+  it('takes back a click judged before an earlier one: concurrent hits are judged as their lookups end', () => {
+    // Found on PostgreSQL under load: hits arriving at 0, 1, 2, 30 ms judged in the order 30, 0,
+    // 1 (people's), then 2 ms (the fifth: a repeat); the click of 30 ms came in after it.
+    const recent = new RecentHits();
+    const judge = (at: number) => recent.judge(1, { linkId: 7, at: 1_000 + at, honeypot: false }, 1);
+    const verdicts = [30, 0, 1, -5, 2].map(judge);
+    expect(verdicts.map((v) => v.reason)).toEqual([null, null, null, null, 'repeat']);
+    expect(verdicts[4]!.reclassify).toEqual({ from: 1_002 - 2_000, to: 1_030, reason: 'repeat' });
+    // And nothing left to take back after it, however the rest come in.
+    expect([3, 40, 4].map(judge).map((v) => [v.reason, v.reclassify])).toEqual([
+      ['repeat', null],
+      ['repeat', null],
+      ['repeat', null],
+    ]);
+  });
+
   it('lets a person click a link twice, and open three links over a couple of minutes', () => {
     const recent = new RecentHits();
     const at = 1_000_000;
