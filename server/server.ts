@@ -28,6 +28,8 @@ export interface RunningServer {
  */
 export function buildContext(config: Config, clickWriter: 'worker' | 'inline' = 'worker'): AppContext {
   const store = openStore(config.database, { releaseClaims: config.releasesClaims });
+  const keys = new Keyring(config.secrets);
+  const mailer = createMailer(config);
   return {
     config,
     store,
@@ -35,9 +37,10 @@ export function buildContext(config: Config, clickWriter: 'worker' | 'inline' = 
     messenger: createMessenger(store, () => store.getSettings(), {
       link: config.database.kind === 'postgres' ? postgresHubLink(config.database.url) : workerHubLink(),
       deliversWebhooks: config.workerIndex === 1,
+      replyEmails: { mailer, keys, publicUrl: config.publicUrl, from: config.from },
     }),
-    keys: new Keyring(config.secrets),
-    mailer: createMailer(config),
+    keys,
+    mailer,
     // The redirect's own connection: it must fail at once while the database is locked, not wait.
     tracking: new Tracking(openStore(config.database, { busyTimeoutMs: 0 }), {
       database: config.database,
