@@ -177,6 +177,8 @@ export const SettingsPatch = z.strictObject({
     .optional(),
   defaultFrom: MailAddress.nullable().optional(),
   defaultReplyTo: MailAddress.nullable().optional(),
+  /** Minutes, fractions allowed (0.5: thirty seconds); at most a week. null: never. */
+  replyByEmailAfterMinutes: z.number().min(0).max(10_080).nullable().optional(),
 });
 
 const RESERVED_SCHEMES = new Set(['http', 'https', 'javascript', 'data', 'file', 'blob', 'about', 'vbscript', 'mailto', 'tel', 'sms', 'ftp', 'ws', 'wss']);
@@ -212,6 +214,10 @@ export const MessengerVisitBody = z.strictObject({ url: PageUrl, referrer: z.str
 export const StartConversationBody = z.strictObject({ body: MessageText, clientId: ClientId, pageUrl: PageUrl.optional() });
 export const SendMessageBody = z.strictObject({ body: MessageText, clientId: ClientId });
 export const TeamReplyBody = z.strictObject({ body: MessageText });
+/** `POST /messenger/conversations/:id/seen`: the visitor has seen the thread up to this message. */
+export const ConversationSeenBody = z.strictObject({ through: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
+/** `POST /messenger/contact-email`: where an anonymous visitor wants replies they miss. */
+export const ContactEmailBody = z.strictObject({ email: z.email({ error: 'must be an email address such as you@example.com' }).max(320) });
 export const EventName = z.string().trim().min(1).max(100);
 export const MessengerEventBody = z.strictObject({ name: EventName });
 export const PersonEventBody = z.strictObject({ email: z.email().max(320), name: EventName });

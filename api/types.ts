@@ -288,6 +288,12 @@ export interface Settings {
   defaultReplyTo: string | null;
   /** Generated once; read-only. A host page's userHash is HMAC-SHA256(userId) with this key, in hex. */
   identitySecret: string;
+  /**
+   * A team reply the visitor has not seen this many minutes after it was written is mailed to
+   * them, when their address is known (an identified lead, a verified user, or an address they
+   * left in the widget); null: replies are never mailed.
+   */
+  replyByEmailAfterMinutes: number | null;
 }
 
 export interface AppLinks {
@@ -390,8 +396,29 @@ export interface ConversationSummary {
   pageUrl: string | null;
 }
 
+/** `GET /api/conversations/:id`. */
 export interface Conversation extends ConversationSummary {
   messages: ConversationMessage[];
+  /** An address the visitor left in the widget for replies: unproven, never anyone's identity. */
+  contactEmail: string | null;
+  /** The last message of the thread the visitor has seen in the widget (0: none yet). */
+  seenThrough: number;
+  /** Team replies mailed to the visitor because they had not seen them, oldest first. */
+  replyEmails: ReplyEmail[];
+}
+
+/**
+ * One email of team replies the visitor had not seen (settings.replyByEmailAfterMinutes): the
+ * replies after the previous one (or after what the visitor saw) up to `through`.
+ * `seen`: the visitor saw them before it went out, so it was not sent.
+ */
+export interface ReplyEmail {
+  id: number;
+  through: number;
+  status: 'sending' | 'sent' | 'failed' | 'seen';
+  sentAt: string | null;
+  /** When its link back to the conversation was first followed (by a person's browser). */
+  clickedAt: string | null;
 }
 
 /**
@@ -470,6 +497,12 @@ export interface MessengerBootResult {
   conversations: WidgetConversation[];
   /** In-app messages to show on this page load, oldest first; each is counted shown once returned, and is not returned again. */
   inApp: InAppCard[];
+  /**
+   * The visitor is anonymous, has left no address, and replies may be mailed: a message left
+   * unanswered for a minute gets a field in the thread for an address to send the reply to
+   * (POST /messenger/contact-email). The address itself never comes back to the page.
+   */
+  askEmailForReplies: boolean;
 }
 
 /** An in-app message as the widget shows it: HTML sanitised by the server, links already tracked for this visitor. */

@@ -29,6 +29,8 @@ export interface RunningServer {
  */
 export function buildContext(config: Config, clickWriter: 'worker' | 'inline' = 'worker', opts: { webhookLeaseMs?: number } = {}): AppContext {
   const store = openStore(config.database, { releaseClaims: config.releasesClaimsOf });
+  const keys = new Keyring(config.secrets);
+  const mailer = createMailer(config);
   return {
     config,
     store,
@@ -36,9 +38,10 @@ export function buildContext(config: Config, clickWriter: 'worker' | 'inline' = 
       link: config.database.kind === 'postgres' ? postgresHubLink(config.database.url) : workerHubLink(),
       node: config.nodeId,
       webhookLeaseMs: opts.webhookLeaseMs,
+      replyEmails: { mailer, keys, publicUrl: config.publicUrl, from: config.from },
     }),
-    keys: new Keyring(config.secrets),
-    mailer: createMailer(config),
+    keys,
+    mailer,
     // The redirect's own connection: it must fail at once while the database is locked, not wait.
     tracking: new Tracking(openStore(config.database, { busyTimeoutMs: 0 }), {
       database: config.database,

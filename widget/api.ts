@@ -49,5 +49,7 @@ export class MessengerApi {
   track = (name: string) => this.call<EventRecorded>('POST', '/messenger/events', { name });
   dismiss = (dismissUrl: string) => this.call<void>('POST', dismissUrl);
   visit = (url: string, referrer?: string) => this.call<void>('POST', '/messenger/visits', { url, ...(referrer ? { referrer } : {}) });
+  seen = (conversationId: number, through: number) => this.call<void>('POST', `/messenger/conversations/${conversationId}/seen`, { through });
+  contactEmail = (email: string) => this.call<void>('POST', '/messenger/contact-email', { email });
   streamUrl = (token: string, after: number) => `${this.base}/messenger/stream?token=${encodeURIComponent(token)}&after=${after}`;
 }

@@ -1,4 +1,4 @@
-import { IDENTITY_COOKIE, MAX_IDENTITY_CHARS } from '../api/identity.ts';
+import { IDENTITY_COOKIE, MAX_IDENTITY_CHARS, RETURN_TO_CONVERSATION_PARAM } from '../api/identity.ts';
 import type { MessengerBootBody } from '../api/schemas.ts';
 import type { ConversationMessage } from '../api/types.ts';
 import { HttpError, isFinal, isOriginRefused, MessengerApi } from './api.ts';
@@ -8,6 +8,7 @@ import {
   acknowledge,
   addMessage,
   adoptConversation,
+  currentConversation,
   initialState,
   lastMessageId,
   mergeConversations,
@@ -37,6 +38,19 @@ function readIdentityCookie(): string | undefined {
   return undefined;
 }
 
+/**
+ * The conversation a reply email's link brought the visitor back for, taken out of the address
+ * bar (a reload, a bookmark or a copied link shouldn't carry it).
+ */
+function takeReturnTo(): number | null {
+  const url = new URL(location.href);
+  const value = url.searchParams.get(RETURN_TO_CONVERSATION_PARAM);
+  if (value === null) return null;
+  url.searchParams.delete(RETURN_TO_CONVERSATION_PARAM);
+  history.replaceState(history.state, '', url.href);
+  return /^[1-9][0-9]{0,15}$/.test(value) ? Number(value) : null;
+}
+
 const randomId = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 
 /** The widget's behaviour: boot, send through the outbox, receive live, track. The UI only renders `state`. */
@@ -53,6 +67,11 @@ export class Messenger {
   private bootRetry: ReturnType<typeof setTimeout> | undefined;
   private retryMs = 1000;
   private toldRefused = false;
+  private returnTo = takeReturnTo();
+  /** How far the server knows the visitor has seen each conversation. */
+  private readonly toldSeen = new Map<number, number>();
+  private telling = false;
+  private tellAgain = false;
 
   constructor(server: string) {
     this.api = new MessengerApi(server);
@@ -76,9 +95,52 @@ export class Messenger {
   }
 
   private markSeen(): void {
-    if (!this.watching || !this.state.unread.length) return;
-    this.set({ unread: [] });
-    void this.persist.set('unread', []);
+    if (!this.watching) return;
+    if (this.state.unread.length) {
+      this.set({ unread: [] });
+      void this.persist.set('unread', []);
+    }
+    void this.tellSeen();
+  }
+
+  /**
+   * Tells the server how far the visitor has seen the thread in front of them, so the replies
+   * they saw are never mailed to them: at most a call a second (a live thread can bring many
+   * replies a second), each with the latest message.
+   */
+  private async tellSeen(): Promise<void> {
+    if (this.telling) {
+      this.tellAgain = true;
+      return;
+    }
+    const shown = this.state.view === 'thread' ? currentConversation(this.state) : null;
+    const through = shown?.messages.at(-1)?.id ?? 0;
+    if (!shown || !this.api.session || through <= (this.toldSeen.get(shown.id) ?? 0)) return;
+    this.telling = true;
+    try {
+      await this.api.seen(shown.id, through);
+      this.toldSeen.set(shown.id, through);
+    } catch {
+      // Told again with the next reply, page or opening of the panel.
+    }
+    setTimeout(() => {
+      this.telling = false;
+      if (this.tellAgain) {
+        this.tellAgain = false;
+        if (this.watching) void this.tellSeen();
+      }
+    }, 1000);
+  }
+
+  /** Opens the panel on the conversation a reply email's link named, when this browser has it. */
+  private openReturnTo(): void {
+    const id = this.returnTo;
+    if (id === null) return;
+    this.returnTo = null;
+    const here = this.state.conversations.some((c) => c.id === id);
+    this.set(here ? { open: true, view: 'thread', currentId: id } : { open: true, linkedElsewhere: true });
+    if (here) this.saveCurrent();
+    this.markSeen();
   }
 
   subscribe(listener: () => void): () => void {
@@ -132,8 +194,11 @@ export class Messenger {
       }
       this.bootRetry = setTimeout(() => void this.boot().catch(() => {}), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, 30_000);
+      this.openReturnTo();
       throw err;
     }
+    this.openReturnTo();
+    this.markSeen();
     void this.flush();
     // A new identity changes what the visitor may see: the stream must be reopened with it.
     if (this.live && user) {
@@ -192,7 +257,8 @@ export class Messenger {
       : (conversations[0]?.id ?? null);
     // A second boot on the same page (identify) brings none of the cards again: keep the ones shown.
     const inApp = [...this.state.inApp, ...result.inApp.filter((card) => !this.state.inApp.some((c) => c.messageId === card.messageId))];
-    this.set({ booted: true, online: true, unavailable: false, greeting: result.greeting, intro: result.intro, conversations, currentId, inApp });
+    const emailForReplies = result.askEmailForReplies ? 'ask' : this.state.emailForReplies === 'given' ? 'given' : null;
+    this.set({ booted: true, online: true, unavailable: false, greeting: result.greeting, intro: result.intro, conversations, currentId, inApp, emailForReplies });
     void this.persist.forget(gone);
     this.saveNew(created, added);
     this.saveCurrent();
@@ -206,6 +272,7 @@ export class Messenger {
         this.set({ conversations: updated.conversations });
         this.saveNew([], [m]);
         this.markUnread([m]);
+        this.markSeen();
       }
       return;
     }
@@ -215,6 +282,7 @@ export class Messenger {
     this.set({ conversations });
     this.saveNew(created, added);
     this.markUnread(added.filter((a) => a.id === m.id));
+    this.markSeen();
   }
 
   /** Queues a message (kept in IndexedDB) and sends what is waiting. */
@@ -311,6 +379,18 @@ export class Messenger {
     await this.boot();
   }
 
+  /** Leaves an address for the replies the visitor may miss: resolves with why it was refused, or null once kept. */
+  async giveEmail(email: string): Promise<string | null> {
+    try {
+      await this.api.contactEmail(email.trim());
+      this.set({ emailForReplies: 'given' });
+      return null;
+    } catch (err) {
+      // The server's 400 says what is wrong for a developer; the visitor gets it in a sentence.
+      return err instanceof HttpError && err.status === 400 ? "That doesn't look like an email address." : "Couldn't keep it just now: try again.";
+    }
+  }
+
   /** The visitor closed an in-app card: gone from the page, and the team is told (best effort). */
   dismiss(messageId: number): void {
     const card = this.state.inApp.find((c) => c.messageId === messageId);
@@ -323,13 +403,14 @@ export class Messenger {
     // Opened for an unread reply: that reply's thread is the one shown.
     const newest = open ? this.state.unread.at(-1) : undefined;
     const withReply = newest === undefined ? undefined : this.state.conversations.find((c) => c.ids.has(newest));
-    this.set(withReply ? { open, view: 'thread', currentId: withReply.id } : { open });
+    this.set(withReply ? { open, view: 'thread', currentId: withReply.id } : { open, ...(open ? {} : { linkedElsewhere: false }) });
     if (withReply) this.saveCurrent();
     this.markSeen();
   }
 
   show(view: WidgetState['view'], currentId: number | null = this.state.currentId): void {
-    this.set({ view, currentId });
+    this.set({ view, currentId, linkedElsewhere: false });
     this.saveCurrent();
+    this.markSeen();
   }
 }

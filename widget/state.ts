@@ -54,6 +54,13 @@ export interface WidgetState {
    * shown when it hands it out, and hands it out once.
    */
   inApp: InAppCard[];
+  /**
+   * The address field for the replies an anonymous visitor may miss: offered (shown once their
+   * message has waited a minute), given in this page, or neither.
+   */
+  emailForReplies: 'ask' | 'given' | null;
+  /** A reply email's link brought the visitor here for a conversation this browser doesn't have. */
+  linkedElsewhere: boolean;
 }
 
 export const initialState: WidgetState = {
@@ -69,6 +76,8 @@ export const initialState: WidgetState = {
   unavailable: false,
   unread: [],
   inApp: [],
+  emailForReplies: null,
+  linkedElsewhere: false,
 };
 
 const lastActivity = (c: HeldConversation) => c.messages.at(-1)?.at ?? c.startedAt;

@@ -7,7 +7,7 @@ export const css = `
 :host { all: initial !important; position: fixed !important; z-index: 2147483000 !important; right: 0 !important; bottom: 0 !important; display: block !important; width: 0 !important; height: 0 !important; }
 * { box-sizing: border-box; }
 .root { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Color Emoji", sans-serif; color: #1f2330; -webkit-font-smoothing: antialiased; }
-button, textarea { font: inherit; color: inherit; }
+button, textarea, input { font: inherit; color: inherit; }
 button { cursor: pointer; }
 :focus-visible { outline: 3px solid #9aa4ff; outline-offset: 2px; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
@@ -64,6 +64,17 @@ button { cursor: pointer; }
 .dismiss { position: absolute; top: 8px; right: 8px; width: 30px; height: 30px; border: 0; border-radius: 8px; background: transparent; color: #6b7080; font-size: 22px; line-height: 1; padding: 0; }
 .dismiss:hover { background: #f1f2f8; color: #1f2330; }
 @media (max-width: 480px) { .cards { right: 12px; left: 12px; bottom: 80px; width: auto; } }
+/* The address for replies, offered under a message left unanswered (16px input: iOS zooms in below it). */
+.ask-email { margin: 2px 0 8px; padding: 10px 12px; background: #fff; border: 1px solid #e6e8f0; border-radius: 12px; }
+.ask-email label { display: block; margin: 0 0 8px; font-size: 13px; color: #4a4f60; }
+.ask-email .row { display: flex; gap: 6px; }
+.ask-email input { flex: 1; min-width: 0; height: 36px; border: 1px solid #d6d9e4; border-radius: 8px; padding: 0 10px; background: #fff; font-size: 16px; }
+.ask-email input:focus { border-color: #6366f1; outline: none; box-shadow: 0 0 0 3px rgba(99, 102, 241, .25); }
+.ask-email input[aria-invalid] { border-color: #d92d20; }
+.ask-email button { flex: none; height: 36px; border: 0; border-radius: 8px; background: #4338ca; color: #fff; padding: 0 12px; font-size: 13px; font-weight: 600; }
+.ask-email button:disabled { background: #c7c9d9; cursor: default; }
+.ask-email .error { margin: 6px 0 0; font-size: 12px; color: #b42318; }
+.note { margin: 2px 0 8px; font-size: 12px; color: #6b7080; text-align: center; }
 .status { margin: 0; padding: 6px 14px; font-size: 13px; color: #8a5a00; background: #fff8e6; border-bottom: 1px solid #f3e2b3; }
 .status.unavailable { color: #8a1c1c; background: #fdecec; border-bottom-color: #f5c9c9; }
 `;

@@ -97,12 +97,84 @@ const MessageRun = memo((p: { messages: ConversationMessage[]; from: number; to:
   return <div class="run">{rows}</div>;
 });
 
+/** How long an anonymous visitor's message waits unanswered before the thread offers to send the answer by email. */
+const ASK_EMAIL_AFTER_MS = 60_000;
+
+/**
+ * Under an anonymous visitor's message no one has answered for a minute: a field for an address
+ * to get the answer at if they have left by then (MessengerBootResult.askEmailForReplies).
+ */
+function EmailForReplies({ m, waitingSince }: { m: Messenger; waitingSince: string }) {
+  const { emailForReplies } = useMessengerState(m);
+  const [due, setDue] = useState(false);
+  const [email, setEmail] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    setDue(false);
+    const timer = setTimeout(() => setDue(true), Date.parse(waitingSince) + ASK_EMAIL_AFTER_MS - Date.now());
+    return () => clearTimeout(timer);
+  }, [waitingSince]);
+  useEffect(() => box.current?.scrollIntoView({ block: 'end' }), [due]);
+  if (!due || !emailForReplies) return null;
+  if (emailForReplies === 'given') {
+    return (
+      <p class="note" role="status">
+        Thanks: if you've left when we answer, the reply goes to your email.
+      </p>
+    );
+  }
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(await m.giveEmail(email));
+    setBusy(false);
+  };
+  return (
+    <div ref={box}>
+      <form class="ask-email" onSubmit={submit} noValidate>
+        <label for="ct-email">Not here when we answer? Leave your email and we'll send the reply there.</label>
+        <div class="row">
+          <input
+            id="ct-email"
+            type="email"
+            autoComplete="email"
+            placeholder="you@example.com"
+            maxLength={320}
+            value={email}
+            aria-invalid={error ? 'true' : undefined}
+            aria-describedby={error ? 'ct-email-error' : undefined}
+            onInput={(e) => setEmail(e.currentTarget.value)}
+          />
+          <button type="submit" disabled={busy || !email.trim()}>
+            Email me
+          </button>
+        </div>
+        {error && (
+          <p id="ct-email-error" class="error" role="alert">
+            {error}
+          </p>
+        )}
+      </form>
+    </div>
+  );
+}
+
+/** When the visitor's messages since the team's last reply began (null: the team spoke last); looks back a run at most. */
+function unansweredSince(messages: ConversationMessage[]): string | null {
+  let since: string | null = null;
+  for (let i = messages.length - 1; i >= Math.max(0, messages.length - RUN) && messages[i]!.author === 'visitor'; i--) since = messages[i]!.at;
+  return since;
+}
+
 function Thread({ m }: { m: Messenger }) {
   const state = useMessengerState(m);
   const conversation = currentConversation(state);
   const messages = conversation?.messages ?? [];
   const waiting = waitingMessages(state);
   const count = messages.length + waiting.length;
+  const unanswered = waiting.length === 0 ? unansweredSince(messages) : null;
   const end = useRef<HTMLDivElement>(null);
   useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [count]);
   const runs = [];
@@ -129,6 +201,7 @@ function Thread({ m }: { m: Messenger }) {
           ))}
         </div>
       )}
+      {unanswered && <EmailForReplies key={conversation!.id} m={m} waitingSince={unanswered} />}
       <div ref={end} aria-hidden="true" />
     </div>
   );
@@ -215,6 +288,11 @@ function Panel({ m, onClose }: { m: Messenger; onClose: () => void }) {
             New conversation
           </button>
         </nav>
+      )}
+      {state.linkedElsewhere && (
+        <p class="status" role="status">
+          The conversation from your email is in the browser you wrote from. You can write to us here too.
+        </p>
       )}
       {state.unavailable ? (
         <p class="status unavailable" role="alert">

@@ -49,6 +49,8 @@ export function ConversationThread({ id, version, onSent }: Props) {
             person?.name ? person.email : null,
             conversation?.identifiedBy === 'email-click' ? 'identified by email click (unverified)' : null,
             conversation?.identifiedBy === 'verified' ? 'verified' : null,
+            // An address the visitor typed for replies: nothing proves it is theirs.
+            conversation?.contactEmail ? `replies by email to ${conversation.contactEmail} (given in the chat, unverified)` : null,
             conversation?.pageUrl,
           ]
             .filter(Boolean)

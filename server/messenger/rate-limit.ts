@@ -33,6 +33,8 @@ export const LIMITS = {
   perIp: 300,
   /** New visitor sessions from one address. */
   sessionsPerIp: 30,
-  /** Messages, conversations, events and visits written by one visitor. */
+  /** Messages, conversations, events, visits and addresses written by one visitor. */
   writesPerVisitor: 30,
+  /** Seen receipts of one visitor: one per reply they watch come in, apart from their writes. */
+  seenPerVisitor: 120,
 };

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
-import type { OriginRefused } from '../../api/types.ts';
+import type { OriginRefused, Settings } from '../../api/types.ts';
 import type { AppContext } from '../context.ts';
 import { clientIp } from '../tracking/client-ip.ts';
 import { LIMITS } from './rate-limit.ts';
@@ -10,6 +10,11 @@ import { LIMITS } from './rate-limit.ts';
 export function requestIp(c: Context, trustedProxies: ReadonlySet<string>): string {
   const peer = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress;
   return clientIp(peer, c.req.header('x-forwarded-for'), trustedProxies) ?? 'unknown';
+}
+
+/** Whether pages of an origin may use the widget: PUBLIC_URL's own (it serves /demo), or one in settings.allowedOrigins. */
+export function mayUseMessenger(origin: string, publicUrl: string, settings: Settings): boolean {
+  return origin === new URL(publicUrl).origin || settings.allowedOrigins.includes(origin);
 }
 
 /**
@@ -32,7 +37,7 @@ export function messengerOrigins(ctx: AppContext): MiddlewareHandler[] {
     const origin = c.req.header('origin');
     // Same-origin requests (the demo page however it was reached) are not cross-site at all.
     const sameOrigin = origin === own || (origin !== undefined && URL.parse(origin)?.host === c.req.header('host'));
-    if (origin && !sameOrigin && !(await ctx.store.getSettings()).allowedOrigins.includes(origin)) {
+    if (origin && !sameOrigin && !mayUseMessenger(origin, own, await ctx.store.getSettings())) {
       const error = `origin ${origin} may not use the messenger: add it to settings.allowedOrigins`;
       // Once per origin (any page can send any Origin: the set is capped, not a way to fill memory).
       if (!logged.has(origin) && logged.size < 1000) {

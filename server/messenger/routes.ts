@@ -1,5 +1,7 @@
 import { Hono, type Context } from 'hono';
 import {
+  ContactEmailBody,
+  ConversationSeenBody,
   MessengerBootBody,
   MessengerEventBody,
   MessengerVisitBody,
@@ -77,6 +79,8 @@ export function messengerRoutes(ctx: AppContext): Hono {
       // scanner's sandboxed browser) is an anonymous visitor to in-app messages until it is.
       // A verified identity is this boot's signed user id.
       inApp: await showInApp(ctx, visitor.id, settled && { ...settled, userId: settled.identity.identifiedBy === 'verified' ? (body.user?.userId ?? null) : null }),
+      // Someone greeted by name, even on a click still being judged, is mailed at the lead's address once it is.
+      askEmailForReplies: settings.replyByEmailAfterMinutes !== null && !who && !visitor.hasContactEmail,
     };
     return c.json(result);
   });
@@ -157,6 +161,29 @@ export function messengerRoutes(ctx: AppContext): Hono {
     if (message.conversationId !== conversation.id) throw notFound('conversation');
     if (created) await messageAdded(m, conversation, message);
     return c.json(message, created ? 201 : 200);
+  });
+
+  // The visitor has seen the thread up to a message (the panel open on it, the tab showing):
+  // replies seen are never mailed (replies by email).
+  app.post('/conversations/:id/seen', async (c) => {
+    const visitor = await requireVisitor(c, store);
+    const wait = m.limits.hit(`seen:${visitor.id}`, LIMITS.seenPerVisitor);
+    if (wait) return tooMany(c, wait, 'seen receipts from this visitor');
+    const conversation = await visibleTo(visitor, idParam(c));
+    if (!conversation) throw notFound('conversation');
+    const { through } = await jsonBody(c, ConversationSeenBody);
+    await store.markConversationSeen(conversation.id, through);
+    return c.body(null, 204);
+  });
+
+  // An address for the replies the visitor misses: theirs alone, not an identity (nobody is
+  // merged or named by it). The team sees it on the conversations of this session.
+  app.post('/contact-email', async (c) => {
+    const visitor = await writer(c);
+    if (visitor instanceof Response) return visitor;
+    const { email } = await jsonBody(c, ContactEmailBody);
+    await store.setContactEmail(visitor.id, email);
+    return c.body(null, 204);
   });
 
   app.post('/events', async (c) => {

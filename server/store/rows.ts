@@ -7,11 +7,12 @@ import type {
   LinkPlacement,
   MessageKind,
   PersonStats,
+  ReplyEmail,
   StatsLink,
   Suppression,
 } from '../../api/types.ts';
 import { BURST_MS, HONEYPOT_MS } from '../tracking/recent-hits.ts';
-import type { MessageRecord, RecipientRecord } from './store.ts';
+import type { MessageRecord, RecipientRecord, ReplyEmailClaim, VisitorIdentity, VisitorRecord } from './store.ts';
 
 /**
  * The tables' rows as both stores read them (the same columns in SQLite and PostgreSQL: one
@@ -82,6 +83,15 @@ export interface VisitorRow {
   identified_by: IdentifiedBy | null;
   recipient_id: number | null;
   link_id: number | null;
+  contact_email: string | null;
+}
+
+export function toVisitor(r: VisitorRow): VisitorRecord {
+  const identity: VisitorIdentity | null =
+    r.person_id !== null && r.identified_by
+      ? { personId: r.person_id, identifiedBy: r.identified_by, recipientId: r.recipient_id, linkId: r.link_id }
+      : null;
+  return { id: r.id, secretHash: r.secret_hash, identity, hasContactEmail: r.contact_email !== null };
 }
 
 export interface ConversationRow {
@@ -96,6 +106,54 @@ export interface ConversationRow {
   p_name: string | null;
   p_email: string | null;
 }
+
+export interface ReplyEmailRow {
+  id: number;
+  conversation_id: number;
+  after_id: number;
+  through_id: number;
+  status: ReplyEmail['status'];
+  attempts: number;
+  created_at: number;
+  sent_at: number | null;
+  clicked_at: number | null;
+}
+
+export const toReplyEmail = (r: ReplyEmailRow): ReplyEmail => ({
+  id: r.id,
+  through: r.through_id,
+  status: r.status,
+  sentAt: isoOrNull(r.sent_at),
+  clickedAt: isoOrNull(r.clicked_at),
+});
+
+export const toReplyEmailClaim = (r: ReplyEmailRow): ReplyEmailClaim => ({
+  id: r.id,
+  conversationId: r.conversation_id,
+  after: r.after_id,
+  through: r.through_id,
+  attempt: r.attempts,
+  createdAt: r.created_at,
+});
+
+/** What replies by email read of a conversation (conversationsSql.replyState). */
+export interface ReplyStateRow {
+  address: string | null;
+  contact_email: string | null;
+  page_url: string | null;
+  seen_through: number;
+}
+
+/** A due conversation's batch (conversationsSql.replyBatch); `addressed` is 0/1 on SQLite, a boolean on PostgreSQL. */
+export interface ReplyBatchRow {
+  after: number;
+  through: number;
+  waiting_since: number;
+  addressed: number | boolean;
+}
+
+/** Whether a due conversation's batch is mailed now: someone to mail, replies past what was seen and mailed, not too old. */
+export const mailsBatch = (b: ReplyBatchRow, oldestBy: number): boolean => Boolean(b.addressed) && b.through > b.after && b.waiting_since >= oldestBy;
 
 export interface ConversationMessageRow {
   id: number;

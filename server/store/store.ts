@@ -267,6 +267,32 @@ export interface Store extends JournalTarget {
   /** Records an event done by a person and marks the goals it reaches; returns how many. */
   recordPersonEvent(e: { personId: number; name: string; source: 'api' | 'widget'; at: number }): Promise<{ goalsCompleted: number }>;
 
+  // Replies by email (settings.replyByEmailAfterMinutes).
+  /** The visitor saw the thread up to message `through`: never moved back, nor past the thread's last message. */
+  markConversationSeen(conversationId: number, through: number): Promise<void>;
+  /**
+   * An address the visitor left for replies: kept on their session, never a person's key. The
+   * replies of their conversations not yet seen nor mailed may go to it from now on.
+   */
+  setContactEmail(visitorId: number, email: string): Promise<void>;
+  /** What the team sees of replies by email on a conversation (null: no such conversation). */
+  repliesByEmail(conversationId: number): Promise<Pick<Conversation, 'contactEmail' | 'seenThrough' | 'replyEmails'> | null>;
+  /**
+   * Claims the reply emails due, up to `limit` of each kind: claims left unfinished
+   * (ReplyEmailClock), and, for each conversation whose oldest team reply neither seen nor
+   * mailed was written by `dueBy`, a new claim of its replies up to the newest when someone can
+   * be mailed (a conversation nobody can be mailed for, or whose reply is older than
+   * `oldestBy`, waits no more). Concurrent callers, in any process or node, never get the same claim.
+   */
+  claimReplyEmails(clock: ReplyEmailClock, limit: number): Promise<ReplyEmailClaim[]>;
+  /** What a claimed email is to say: to whom, the conversation's page, and its replies the visitor has still not seen. */
+  replyEmailContent(claim: ReplyEmailClaim): Promise<{ address: string | null; pageUrl: string | null; replies: ConversationMessage[] }>;
+  recordReplyEmail(id: number, outcome: ReplyEmailOutcome): Promise<void>;
+  /** Where a reply email's link goes: its conversation and that conversation's page (null: no such email). */
+  replyEmailTarget(id: number): Promise<{ conversationId: number; pageUrl: string | null; sentAt: number | null } | null>;
+  /** A person followed a reply email's link: the first time is kept. */
+  replyEmailFollowed(id: number, at: number): Promise<void>;
+
   close(): Promise<void>;
 }
 
@@ -293,6 +319,7 @@ export const DEFAULT_SETTINGS: Settings = {
   identitySecret: '',
   deepLinkSchemes: [],
   appLinks: { apple: [], android: [] },
+  replyByEmailAfterMinutes: 5,
 };
 
 /**
@@ -417,6 +444,8 @@ export interface VisitorRecord {
   id: number;
   secretHash: Buffer;
   identity: VisitorIdentity | null;
+  /** The visitor left an address for replies (the address stays in the database). */
+  hasContactEmail: boolean;
 }
 
 /**
@@ -429,8 +458,37 @@ export interface VisitorScope {
   verifiedPersonId: number | null;
 }
 
-export interface StoredConversation extends Conversation {
+export interface StoredConversation extends ConversationSummary {
   visitorId: number;
+  messages: ConversationMessage[];
+}
+
+/** A mail of team replies claimed for sending: the conversation's replies after `after` up to `through`. */
+export interface ReplyEmailClaim {
+  id: number;
+  conversationId: number;
+  after: number;
+  through: number;
+  /** 1 the first time; a claim a crash left behind, or a failed send, is tried again under the same id. */
+  attempt: number;
+  createdAt: number;
+}
+
+/** How an attempt at a reply email ended; `seen`: the visitor saw its replies before it went out, so it did not. */
+export type ReplyEmailOutcome = { status: 'sent'; at: number } | { status: 'failed'; error: string } | { status: 'seen' };
+
+/** The times a claim of reply emails goes by (milliseconds), all from the sender's clock. */
+export interface ReplyEmailClock {
+  now: number;
+  /** A conversation whose oldest unseen reply was written by then is due. */
+  dueBy: number;
+  /** A reply written before then is too old to mail now (replies by email were off, or the address came later). */
+  oldestBy: number;
+  /** A claim still sending since before then was cut short (its process died): it is claimed again. */
+  abandonedBefore: number;
+  /** A failed send claimed before then is tried again, while it has attempts left. */
+  retryBefore: number;
+  maxAttempts: number;
 }
 
 /** A conversation without its messages: what checking and notifying need, at the same cost however long it is. */

@@ -4,9 +4,6 @@ import type { Conversation } from '../../api/types.ts';
 import type { AppContext } from '../context.ts';
 import { idParam, jsonBody, limitQuery, notFound } from '../http/json-body.ts';
 import { messageAdded } from '../messenger/conversations.ts';
-import type { StoredConversation } from '../store/store.ts';
-
-const toTeam = ({ visitorId, ...c }: StoredConversation): Conversation => c;
 
 /** The team's inbox: /api/conversations. */
 export function conversationRoutes(ctx: AppContext): Hono {
@@ -19,9 +16,11 @@ export function conversationRoutes(ctx: AppContext): Hono {
   });
 
   app.get('/:id', async (c) => {
-    const conversation = await m.store.getConversation(idParam(c));
-    if (!conversation) throw notFound('conversation');
-    return c.json(toTeam(conversation));
+    const id = idParam(c);
+    const [conversation, byEmail] = await Promise.all([m.store.getConversation(id), m.store.repliesByEmail(id)]);
+    if (!conversation || !byEmail) throw notFound('conversation');
+    const { visitorId, ...rest } = conversation;
+    return c.json({ ...rest, ...byEmail } satisfies Conversation);
   });
 
   app.post('/:id/replies', async (c) => {

@@ -9,8 +9,9 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 const MAC_BYTES = 10; // 80 bits: an online forger gets nowhere, and links stay short
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,64}$/;
 
-// unsubscribe: an email's /u/ link and List-Unsubscribe; testClick: a test send's links, which redirect and count nothing.
-export const TokenKind = { click: 1, open: 2, identity: 3, unsubscribe: 4, testClick: 5 } as const;
+// unsubscribe: an email's /u/ link and List-Unsubscribe; testClick: a test send's links, which redirect and count nothing;
+// replyEmail: the link of a mail of team replies back to its conversation.
+export const TokenKind = { click: 1, open: 2, identity: 3, unsubscribe: 4, testClick: 5, replyEmail: 6 } as const;
 export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];
 
 export interface SigningKey {
@@ -135,5 +136,18 @@ export const testClickToken = {
   verify(keys: Keyring, token: string): { recipientId: number; linkId: number } | null {
     const f = verifyToken(keys, TokenKind.testClick, token);
     return f?.length === 2 ? { recipientId: f[0]!, linkId: f[1]! } : null;
+  },
+};
+
+/**
+ * A reply email's link back to its conversation (a /c/ link of its own kind): names the reply
+ * email, nothing else. It grants nothing: it leads to the conversation's page, where the
+ * widget's own session decides what it shows.
+ */
+export const replyEmailToken = {
+  sign: (keys: Keyring, replyEmailId: number) => signToken(keys, TokenKind.replyEmail, [replyEmailId]),
+  verify(keys: Keyring, token: string): { replyEmailId: number } | null {
+    const f = verifyToken(keys, TokenKind.replyEmail, token);
+    return f?.length === 1 ? { replyEmailId: f[0]! } : null;
   },
 };

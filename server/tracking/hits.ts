@@ -1,10 +1,11 @@
-import { IDENTITY_COOKIE } from '../../api/identity.ts';
+import { IDENTITY_COOKIE, RETURN_TO_CONVERSATION_PARAM } from '../../api/identity.ts';
 import type { ApiError, ClickResolved, Settings } from '../../api/types.ts';
 import type { AppContext } from '../context.ts';
 import { valuesOf } from '../delivery/personalise.ts';
 import { NO_VALUES } from '../rewrite/merge-tags.ts';
 import { resolveDestination } from '../rewrite/render.ts';
-import { clickToken, identityToken, NO_RECIPIENT, openToken, testClickToken } from '../tokens/tokens.ts';
+import { mayUseMessenger } from '../messenger/request-guards.ts';
+import { clickToken, identityToken, NO_RECIPIENT, openToken, replyEmailToken, testClickToken } from '../tokens/tokens.ts';
 import { clickReason, machineHint, openReason, scannerNetwork, type HitSignals } from './classify.ts';
 import { clientIp, truncateIp } from './client-ip.ts';
 
@@ -155,7 +156,7 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
     const json = wantsJson(req);
     const notFound = json ? JSON_NOT_FOUND : NOT_FOUND;
     const ids = clickToken.verify(keys, req.token);
-    if (!ids) return testClick(req, json);
+    if (!ids) return replyEmailToken.verify(keys, req.token) ? replyEmailClick(req, json) : testClick(req, json);
     const link = tracking.cachedLink(ids.linkId) ?? (await tracking.link(ids.linkId));
     const recipient = tracking.cachedRecipient(ids.recipientId) ?? (await tracking.recipient(ids.recipientId));
     if (!link || !recipient || link.messageId !== recipient.messageId || !link.tracked) return notFound;
@@ -243,6 +244,27 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
     const location = resolveDestination(link.url, values, settings.mergeTagHosts, settings.deepLinkSchemes);
     if (!location) return notFound;
     return json ? resolved(location) : redirect(location);
+  }
+
+  /**
+   * A reply email's link: to the conversation's page, with the widget told to open on it. It
+   * sets no cookie and names nobody: the page's widget shows the conversation only to the
+   * session it belongs to, so a forwarded mail's link shows a stranger nothing the mail didn't.
+   * A person's click is recorded on the reply email (the request's own bot signals and the
+   * scanner window after sending keep mail scanners out); a page no longer allowed to run the
+   * widget is no destination.
+   */
+  async function replyEmailClick(req: HitRequest, json: boolean): Promise<HitResponse> {
+    const at = Date.now();
+    const notFound = json ? JSON_NOT_FOUND : NOT_FOUND;
+    const { replyEmailId } = replyEmailToken.verify(keys, req.token)!;
+    const target = await store.replyEmailTarget(replyEmailId);
+    const page = target?.pageUrl ? URL.parse(target.pageUrl) : null;
+    const settings = await store.getSettings();
+    if (!target || !page || !mayUseMessenger(page.origin, config.publicUrl, settings)) return notFound;
+    page.searchParams.set(RETURN_TO_CONVERSATION_PARAM, String(target.conversationId));
+    if (!clickReason(signals(req, at, target.sentAt, settings))) await store.replyEmailFollowed(replyEmailId, at);
+    return json ? resolved(page.href) : redirect(page.href);
   }
 
   async function open(req: HitRequest): Promise<HitResponse> {

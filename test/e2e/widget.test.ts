@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright';
-import type { ConversationSummary, MessageCreated, MessageStats, TeamEvent } from '../../api/types.ts';
+import type { Conversation, ConversationMessage, ConversationSummary, MessageCreated, MessageStats, TeamEvent } from '../../api/types.ts';
 import { loadConfig } from '../../server/config/config.ts';
 import { userHash } from '../../server/messenger/identify.ts';
 import { notifyConversation } from '../../server/messenger/conversations.ts';
@@ -15,6 +15,7 @@ import { freePort, removeDir, tempDir, trackedUrls } from '../support/server.ts'
 import { ensureWidgetBuilt } from '../widget/built-widget.ts';
 import { sseReader } from '../widget/support.ts';
 import { adminApi } from '../support/admin-api.ts';
+import { outboxMails } from '../support/mail.ts';
 
 /**
  * The walk of issue 4 in real Chromium: links.shop.test is the Clicktrail server (tracked
@@ -76,14 +77,15 @@ async function say(page: Page, text: string): Promise<void> {
   await input(page).press('Enter');
 }
 
-async function conversationOf(email: string | null, body: string): Promise<ConversationSummary> {
+/** `timeout`: how long to wait for it, e.g. for a lead's click to be judged (identificationDelaySeconds). */
+async function conversationOf(email: string | null, body: string, timeout?: number): Promise<ConversationSummary> {
   let found: ConversationSummary | undefined;
   await expect
     .poll(async () => {
       const list = await api<ConversationSummary[]>('GET', '/api/conversations');
       found = list.find((c) => (c.person?.email ?? null) === email && c.lastMessage === body);
       return found !== undefined;
-    })
+    }, timeout === undefined ? {} : { timeout })
     .toBe(true);
   return found!;
 }
@@ -663,5 +665,192 @@ describe('a long thread, and what IndexedDB keeps of it', () => {
     await page.getByText(`Reply ${BATCH * BATCHES}: beans`).waitFor();
     await expect.poll(() => page.getByRole('log', { name: 'Conversation' }).getByRole('listitem').count()).toBe(BATCH * BATCHES + 1);
     await context.close();
+  });
+});
+
+describe('replies by email, in a real browser', () => {
+  /** A look of the server's reply-email sender, `minutes` from now by its clock: no test waits minutes. */
+  const look = (minutes: number) => running.ctx.messenger.replyEmails.run(Date.now() + minutes * 60_000);
+  const mailsOf = (conversationId: number) => outboxMails(running, `reply-${conversationId}-`);
+  const thread = (page: Page) => page.getByRole('log', { name: 'Conversation' }).getByRole('listitem');
+  const teamView = (id: number) => api<Conversation>('GET', `/api/conversations/${id}`);
+  const reply = (id: number, body: string) => api<ConversationMessage>('POST', `/api/conversations/${id}/replies`, { body });
+  const emailField = (page: Page) => page.getByRole('textbox', { name: /Leave your email/ });
+  async function identified(user: { userId: string; email: string; name: string }) {
+    const { identitySecret } = await api<{ identitySecret: string }>('GET', '/api/settings');
+    return `Clicktrail('identify', ${JSON.stringify({ ...user, userHash: userHash(identitySecret, user.userId) })});`;
+  }
+
+  beforeAll(() => api('PATCH', '/api/settings', { defaultFrom: 'Bean Shop <hello@shop.test>' }));
+  afterAll(() => api('PATCH', '/api/settings', { defaultFrom: null, replyByEmailAfterMinutes: 5 }));
+
+  it('mails a lead the replies she left before, and the link, followed in her browser, reopens that conversation in the widget; a forwarded copy shows none of it', async () => {
+    const { url } = await sendAndGetTrackedLink('rosa@shop.test', 'Rosa Parks', '/kettles');
+    const rosa = await browser.newContext({ userAgent: HUMAN_UA });
+    const page = await rosa.newPage();
+    await page.goto(url);
+    expect(await openWidget(page)).toBe('Hi Rosa 👋');
+    await say(page, 'Is the copper kettle back in stock?');
+    // Hers once her click is judged a person's (identificationDelaySeconds).
+    const { id } = await conversationOf('rosa@shop.test', 'Is the copper kettle back in stock?', 10_000);
+    await page.close();
+
+    await reply(id, 'Yes: back on Monday.');
+    const last = await reply(id, 'Shall I keep one for you? <b>Copper</b> & "friends"');
+    await look(6);
+    const mails = await mailsOf(id);
+    expect(mails).toHaveLength(1);
+    const { mail } = mails[0]!;
+    expect(mail.to).toMatchObject({ value: [{ address: 'rosa@shop.test' }] });
+    expect(mail.from).toMatchObject({ value: [{ address: 'hello@shop.test', name: 'Bean Shop' }] });
+    expect(mail.subject).toBe('New replies from shop.test');
+    expect(mail.text).toContain('Yes: back on Monday.');
+    expect(mail.text).toContain('Shall I keep one for you? <b>Copper</b> & "friends"');
+    expect(mail.html).toContain('Shall I keep one for you? &lt;b&gt;Copper&lt;/b&gt; &amp; &quot;friends&quot;');
+    const [link] = trackedUrls(mail.text!, links);
+    expect(link).toBeDefined();
+    expect(link).not.toMatch(/rosa/i);
+    await look(20);
+    expect(await mailsOf(id)).toHaveLength(1);
+
+    // In her browser: the conversation's page, the panel open on that conversation by itself.
+    const back = await rosa.newPage();
+    await back.goto(link!);
+    await expect.poll(() => thread(back).allTextContents()).toEqual([
+      expect.stringContaining('Is the copper kettle back in stock?'),
+      expect.stringContaining('Yes: back on Monday.'),
+      expect.stringContaining('Shall I keep one for you? <b>Copper</b> & "friends"'),
+    ]);
+    expect(back.url()).toBe(`${shop}/kettles`); // the link's parameter is gone from the address bar
+    await expect.poll(async () => (await teamView(id)).seenThrough, { timeout: 5000 }).toBe(last.id);
+    expect((await teamView(id)).replyEmails).toEqual([expect.objectContaining({ status: 'sent', through: last.id, clickedAt: expect.any(String) })]);
+    await rosa.close();
+
+    // A forwarded copy: the widget opens, greets nobody, and shows none of her conversation.
+    const stranger = await browser.newContext({ userAgent: HUMAN_UA });
+    const forwarded = await stranger.newPage();
+    await forwarded.goto(link!);
+    await forwarded.getByText('The conversation from your email is in the browser you wrote from.').waitFor();
+    expect(await greeting(forwarded).textContent()).toBe('Hi there 👋');
+    expect(await thread(forwarded).count()).toBe(0);
+    expect(await forwarded.getByText('back on Monday').count()).toBe(0);
+    await stranger.close();
+  });
+
+  it('never mails a reply the visitor saw in the widget, and mails the one she missed after it', async () => {
+    const grace = { userId: 'u-grace', email: 'grace@shop.test', name: 'Grace Hopper' };
+    const signedIn = `${shop}/grinders?queued=${encodeURIComponent(await identified(grace))}`;
+    const context = await browser.newContext({ userAgent: HUMAN_UA });
+    const page = await context.newPage();
+    await page.goto(signedIn);
+    expect(await openWidget(page)).toBe('Hi Grace 👋');
+    await say(page, 'Which grinder for espresso?');
+    const { id } = await conversationOf('grace@shop.test', 'Which grinder for espresso?');
+    const watched = await reply(id, 'The Niche Zero.');
+    await page.getByText('The Niche Zero.').waitFor();
+    // The panel open on it and the tab showing: the widget tells the server she saw it.
+    await expect.poll(async () => (await teamView(id)).seenThrough, { timeout: 5000 }).toBe(watched.id);
+    await page.close();
+    await look(6);
+    expect(await mailsOf(id)).toEqual([]);
+
+    // Back with the panel open, but the tab hidden: what arrives then is not seen.
+    const hidden = await context.newPage();
+    await hidden.goto(signedIn);
+    await openWidget(hidden);
+    await hidden.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    await reply(id, 'It grinds for filter too.');
+    await expect.poll(() => hidden.title()).toBe('(1) Shop');
+    await hidden.close();
+    await look(6);
+    const mails = await mailsOf(id);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.mail.to).toMatchObject({ value: [{ address: 'grace@shop.test' }] });
+    expect(mails[0]!.mail.text).toContain('It grinds for filter too.');
+    expect(mails[0]!.mail.text).not.toContain('Niche Zero');
+    await context.close();
+  });
+
+  it('offers an anonymous visitor left unanswered for a minute a field for her email, and mails her the reply there', async () => {
+    const context = await browser.newContext({ userAgent: HUMAN_UA, deviceScaleFactor: 2 });
+    const page = await context.newPage();
+    // The page's clock, moved on by the test: no one waits a minute.
+    await page.clock.install();
+    await page.goto(`${shop}/contact`);
+    expect(await openWidget(page)).toBe('Hi there 👋');
+    await say(page, 'Can I collect my order from the shop?');
+    const { id } = await conversationOf(null, 'Can I collect my order from the shop?');
+    await expect.poll(() => page.getByText('Sending…').count()).toBe(0);
+    await page.clock.fastForward('00:50');
+    expect(await emailField(page).count()).toBe(0);
+    await page.clock.fastForward('00:11');
+    await emailField(page).waitFor();
+    await page.screenshot({ path: join(tmpdir(), 'clicktrail-shots', 'widget-email-for-reply.png'), clip: { x: 1280 - 410, y: 0, width: 410, height: 720 } });
+
+    await emailField(page).fill('nadia.example.test');
+    await page.getByRole('button', { name: 'Email me' }).click();
+    await page.getByRole('alert').filter({ hasText: "That doesn't look like an email address." }).waitFor();
+    expect(await emailField(page).getAttribute('aria-invalid')).toBe('true');
+    await page.screenshot({ path: join(tmpdir(), 'clicktrail-shots', 'widget-email-for-reply-invalid.png'), clip: { x: 1280 - 410, y: 0, width: 410, height: 720 } });
+    await emailField(page).fill('nadia@example.test');
+    await page.getByRole('button', { name: 'Email me' }).click();
+    await page.getByText("Thanks: if you've left when we answer, the reply goes to your email.").waitFor();
+    expect(await emailField(page).count()).toBe(0);
+    // The team sees the address on the conversation; nobody is named by it.
+    expect(await teamView(id)).toMatchObject({ person: null, identifiedBy: null, contactEmail: 'nadia@example.test' });
+    await page.close();
+
+    await reply(id, 'Yes: any day from 10 to 6.');
+    await look(6);
+    const mails = await mailsOf(id);
+    expect(mails).toHaveLength(1);
+    const { mail } = mails[0]!;
+    expect(mail.to).toMatchObject({ value: [{ address: 'nadia@example.test' }] });
+    expect(mail.subject).toBe('New reply from shop.test');
+    expect(mail.text).toContain('Yes: any day from 10 to 6.');
+    const back = await context.newPage();
+    await back.goto(trackedUrls(mail.text!, links)[0]!);
+    await expect.poll(() => thread(back).allTextContents()).toEqual([
+      expect.stringContaining('Can I collect my order from the shop?'),
+      expect.stringContaining('Yes: any day from 10 to 6.'),
+    ]);
+    await context.close();
+  });
+
+  it('never mails, nor offers the field, while replyByEmailAfterMinutes is null', async () => {
+    await api('PATCH', '/api/settings', { replyByEmailAfterMinutes: null });
+    try {
+      const anonymous = await browser.newContext({ userAgent: HUMAN_UA });
+      const page = await anonymous.newPage();
+      await page.clock.install();
+      const booted = page.waitForResponse((r) => r.url().endsWith('/messenger/boot'));
+      await page.goto(`${shop}/contact`);
+      expect((await (await booted).json()).askEmailForReplies).toBe(false);
+      await openWidget(page);
+      await say(page, 'Anyone about?');
+      await conversationOf(null, 'Anyone about?');
+      await page.clock.fastForward('02:00');
+      await page.getByText('Anyone about?').waitFor();
+      expect(await emailField(page).count()).toBe(0);
+      await anonymous.close();
+
+      const ada = await browser.newContext({ userAgent: HUMAN_UA });
+      const signedIn = await ada.newPage();
+      await signedIn.goto(`${shop}/account?queued=${encodeURIComponent(await identified({ userId: 'u-ada', email: 'ada@shop.test', name: 'Ada Lovelace' }))}`);
+      expect(await openWidget(signedIn)).toBe('Hi Ada 👋');
+      await say(signedIn, 'Where is my order?');
+      const { id } = await conversationOf('ada@shop.test', 'Where is my order?');
+      await signedIn.close();
+      await reply(id, 'On its way.');
+      for (const minutes of [6, 60 * 24]) await look(minutes);
+      expect(await mailsOf(id)).toEqual([]);
+      expect((await teamView(id)).replyEmails).toEqual([]);
+      await ada.close();
+    } finally {
+      await api('PATCH', '/api/settings', { replyByEmailAfterMinutes: 5 });
+    }
   });
 });

@@ -102,6 +102,33 @@ describe('PostgreSQL schema migrations', () => {
     expect(await s.getMessage(3)).toMatchObject({ kind: 'marketing', from: null, replyTo: null });
   });
 
+  it('count the conversations of version 2 as mailed up to their last message, as SQLite does: their replies are never mailed', async () => {
+    const url = emptyDatabase(testCluster());
+    const pool = new pg.Pool({ connectionString: url });
+    const hourAgo = Date.now() - 3_600_000;
+    try {
+      // Version 2, before replies by email (the migration after it when written; another release's may come between).
+      await migrate(pool, 2);
+      await pool.query(`
+        INSERT INTO people (id, email, name, created_at) VALUES (3, 'lead@shop.test', 'Lena Lead', ${hourAgo});
+        INSERT INTO visitors (id, secret_hash, person_id, identified_by, created_at, seen_at) VALUES (1, '\\x00', 3, 'email-click', ${hourAgo}, ${hourAgo});
+        INSERT INTO conversations (id, visitor_id, person_id, identified_by, started_at, last_message_at, last_message)
+          VALUES (6, 1, 3, 'email-click', ${hourAgo}, ${hourAgo}, 'answered');
+        INSERT INTO conversation_messages (conversation_id, author, body, at)
+          VALUES (6, 'visitor', 'asked', ${hourAgo}), (6, 'team', 'answered', ${hourAgo});`);
+    } finally {
+      await pool.end();
+    }
+    const s = store(url);
+    const now = Date.now();
+    const clock = { now, dueBy: now, oldestBy: hourAgo - 60_000, abandonedBefore: 0, retryBefore: 0, maxAttempts: 5 };
+    expect(await s.claimReplyEmails(clock, 50)).toEqual([]);
+    const { message } = await s.addMessage(6, { author: 'team', body: 'and one more thing', clientId: null, at: now - 60_000 });
+    const claims = await s.claimReplyEmails(clock, 50);
+    expect(claims).toEqual([expect.objectContaining({ conversationId: 6, after: message.id - 1, through: message.id, attempt: 1 })]);
+    expect((await s.replyEmailContent(claims[0]!)).replies.map((r) => r.body)).toEqual(['and one more thing']);
+  });
+
   it('refuse a database from a newer release rather than guess at it', async () => {
     const url = emptyDatabase(testCluster());
     await store(url).getSettings();

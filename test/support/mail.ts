@@ -4,7 +4,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import type { TestServer } from './server.ts';
 
 /** The outbox's mails whose file name starts with `prefix` (`<message>-` for a message's, `test-<message>-` for its test sends), parsed. */
-export async function outboxMails(s: TestServer, prefix: string): Promise<{ file: string; mail: ParsedMail }[]> {
+export async function outboxMails(s: Pick<TestServer, 'ctx'>, prefix: string): Promise<{ file: string; mail: ParsedMail }[]> {
   const dir = s.ctx.config.outbox;
   if (!existsSync(dir)) return [];
   const files = readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith('.eml')).sort();

@@ -63,3 +63,30 @@ describe('migration 3', () => {
     await reopened.close();
   });
 });
+
+// The migration of replies by email (9 when written: another release's migration may come before it).
+describe('migration 9', () => {
+  it('upgrades a v8 database: no reply written before it is ever mailed, and the next one is, alone', async () => {
+    const path = `${s.dir}/v8.db`;
+    const v8 = openDatabase(path, 8);
+    const hourAgo = Date.now() - 3_600_000;
+    v8.exec(`
+      INSERT INTO people (id, email, name, created_at) VALUES (3, 'lead@shop.test', 'Lena Lead', ${hourAgo});
+      INSERT INTO visitors (id, secret_hash, person_id, identified_by, created_at, seen_at) VALUES (1, x'00', 3, 'email-click', ${hourAgo}, ${hourAgo});
+      INSERT INTO conversations (id, visitor_id, person_id, identified_by, started_at, last_message_at, last_message)
+        VALUES (6, 1, 3, 'email-click', ${hourAgo}, ${hourAgo}, 'answered');
+      INSERT INTO conversation_messages (id, conversation_id, author, body, at)
+        VALUES (10, 6, 'visitor', 'asked', ${hourAgo}), (11, 6, 'team', 'answered', ${hourAgo});
+    `);
+    v8.close();
+    const store = new SqliteStore(path);
+    const now = Date.now();
+    const clock = { now, dueBy: now, oldestBy: hourAgo - 60_000, abandonedBefore: 0, retryBefore: 0, maxAttempts: 5 };
+    expect(await store.claimReplyEmails(clock, 50)).toEqual([]);
+    const { message } = await store.addMessage(6, { author: 'team', body: 'and one more thing', clientId: null, at: now - 60_000 });
+    const claims = await store.claimReplyEmails(clock, 50);
+    expect(claims).toEqual([expect.objectContaining({ conversationId: 6, after: 11, through: message.id, attempt: 1 })]);
+    expect((await store.replyEmailContent(claims[0]!)).replies.map((r) => r.body)).toEqual(['and one more thing']);
+    await store.close();
+  });
+});

@@ -4,6 +4,7 @@ import { linksSql, messagesSql } from './sql/messages.ts';
 import { conversationMessagesSql, conversationsSql, personEventsSql, teamEventsSql, visitorsSql, visitsSql } from './sql/messenger.ts';
 import { peopleSql } from './sql/people.ts';
 import { recipientsSql } from './sql/recipients.ts';
+import { replyEmailsSql } from './sql/reply-emails.ts';
 import { settingsSql } from './sql/settings.ts';
 import { suppressionsSql } from './sql/suppressions.ts';
 
@@ -37,6 +38,7 @@ export const statements = {
   teamEvents: named('teamEvents', teamEventsSql),
   personEvents: named('personEvents', personEventsSql),
   suppressions: named('suppressions', suppressionsSql),
+  replyEmails: named('replyEmails', replyEmailsSql),
 };
 export type Statements = typeof statements;
 

@@ -31,6 +31,9 @@ import {
   type NewVisit,
   type RecipientRecord,
   type Refusal,
+  type ReplyEmailClaim,
+  type ReplyEmailClock,
+  type ReplyEmailOutcome,
   type Store,
   type StoredConversation,
   type TrackingWrite,
@@ -43,8 +46,15 @@ import { createPool, isStatementError, statements as s, type Run, type Statement
 import { migrate } from './migrations.ts';
 import {
   iso,
+  mailsBatch,
   PREVIEW_CHARS,
   toConversationMessage,
+  toReplyEmail,
+  toReplyEmailClaim,
+  toVisitor,
+  type ReplyBatchRow,
+  type ReplyEmailRow,
+  type ReplyStateRow,
   toMessageRecord,
   toRecipient,
   toSummary,
@@ -616,17 +626,12 @@ export class PgStore implements Store {
   async createVisitor(secretHash: Buffer): Promise<VisitorRecord> {
     const now = Date.now();
     const { id } = (await this.one<{ id: number }>(s.visitors.insert, [secretHash, now, now]))!;
-    return { id, secretHash, identity: null };
+    return { id, secretHash, identity: null, hasContactEmail: false };
   }
 
   async getVisitor(id: number): Promise<VisitorRecord | null> {
     const r = await this.one<VisitorRow>(s.visitors.byId, [id]);
-    if (!r) return null;
-    const identity: VisitorIdentity | null =
-      r.person_id !== null && r.identified_by
-        ? { personId: r.person_id, identifiedBy: r.identified_by, recipientId: r.recipient_id, linkId: r.link_id }
-        : null;
-    return { id: r.id, secretHash: r.secret_hash, identity };
+    return r ? toVisitor(r) : null;
   }
 
   async setVisitorIdentity(id: number, identity: VisitorIdentity | null): Promise<void> {
@@ -634,7 +639,11 @@ export class PgStore implements Store {
   }
 
   async attachConversations(visitorId: number, identity: VisitorIdentity): Promise<void> {
-    await this.q(s.conversations.attach, [identity.personId, identity.identifiedBy, visitorId]);
+    await this.transaction(async (run) => {
+      await run(s.conversations.attach, [identity.personId, identity.identifiedBy, visitorId]);
+      // They have an address now: their replies not yet seen may be mailed.
+      await run(s.conversations.findUnseenRepliesOfVisitor, [visitorId]);
+    });
   }
 
   async startConversation(c: {
@@ -692,6 +701,7 @@ export class PgStore implements Store {
       const row = await this.transaction(async (run) => {
         const inserted = (await run(s.conversationMessages.insert, [conversationId, m.author, m.body, m.clientId, m.at])).rows[0] as ConversationMessageRow;
         await run(s.conversations.touch, [m.at, m.body.slice(0, PREVIEW_CHARS), conversationId]);
+        if (m.author === 'team') await run(s.conversations.replyWaiting, [m.at, conversationId]);
         return inserted;
       });
       return { message: toConversationMessage(row), created: true };
@@ -790,6 +800,69 @@ export class PgStore implements Store {
       const { rowCount } = await run(s.recipients.reachGoal, [e.at, e.personId, e.name]);
       return { goalsCompleted: rowCount ?? 0 };
     });
+  }
+
+  // ---- replies by email
+
+  async markConversationSeen(conversationId: number, through: number): Promise<void> {
+    await this.transaction(async (run) => {
+      await run(s.conversations.seen, [conversationId, through]);
+      await run(s.conversations.findUnseenReply, [conversationId]);
+    });
+  }
+
+  async setContactEmail(visitorId: number, email: string): Promise<void> {
+    await this.transaction(async (run) => {
+      await run(s.visitors.setContactEmail, [email.trim(), visitorId]);
+      await run(s.conversations.findUnseenRepliesOfVisitor, [visitorId]);
+    });
+  }
+
+  async repliesByEmail(conversationId: number) {
+    const state = await this.one<ReplyStateRow>(s.conversations.replyState, [conversationId]);
+    if (!state) return null;
+    const emails = await this.q<ReplyEmailRow>(s.replyEmails.ofConversation, [conversationId]);
+    return { contactEmail: state.contact_email, seenThrough: state.seen_through, replyEmails: emails.map(toReplyEmail) };
+  }
+
+  async claimReplyEmails(clock: ReplyEmailClock, limit: number): Promise<ReplyEmailClaim[]> {
+    return this.transaction(async (run) => {
+      const rows = (await run(s.replyEmails.reclaim, [clock.now, clock.abandonedBefore, clock.maxAttempts, clock.retryBefore, limit])).rows as ReplyEmailRow[];
+      // Locked until the commit (another node's claim skips them); each batch is read after the
+      // lock, so a reply committed meanwhile is either in it or waits for the next one.
+      const due = (await run(s.conversations.repliesDue, [clock.dueBy, limit])).rows as { id: number }[];
+      for (const { id } of due) {
+        const batch = (await run(s.conversations.replyBatch, [id])).rows[0] as ReplyBatchRow;
+        if (!mailsBatch(batch, clock.oldestBy)) {
+          await run(s.conversations.repliesPassed, [id]);
+          continue;
+        }
+        rows.push((await run(s.replyEmails.insert, [id, batch.after, batch.through, clock.now, clock.now])).rows[0] as ReplyEmailRow);
+        await run(s.conversations.repliesTaken, [batch.through, id]);
+      }
+      return rows.map(toReplyEmailClaim);
+    });
+  }
+
+  async replyEmailContent(claim: ReplyEmailClaim) {
+    const state = await this.one<ReplyStateRow>(s.conversations.replyState, [claim.conversationId]);
+    if (!state) return { address: null, pageUrl: null, replies: [] };
+    const after = Math.max(claim.after, state.seen_through);
+    const replies = await this.q<ConversationMessageRow>(s.conversationMessages.teamRepliesBetween, [claim.conversationId, after, claim.through]);
+    return { address: state.address, pageUrl: state.page_url, replies: replies.map(toConversationMessage) };
+  }
+
+  async recordReplyEmail(id: number, outcome: ReplyEmailOutcome): Promise<void> {
+    await this.q(s.replyEmails.finish, [outcome.status, outcome.status === 'sent' ? outcome.at : null, outcome.status === 'failed' ? outcome.error.slice(0, 500) : null, id]);
+  }
+
+  async replyEmailTarget(id: number) {
+    const r = await this.one<{ conversation_id: number; page_url: string | null; sent_at: number | null }>(s.replyEmails.target, [id]);
+    return r ? { conversationId: r.conversation_id, pageUrl: r.page_url, sentAt: r.sent_at } : null;
+  }
+
+  async replyEmailFollowed(id: number, at: number): Promise<void> {
+    await this.q(s.replyEmails.followed, [at, id]);
   }
 
   async close(): Promise<void> {

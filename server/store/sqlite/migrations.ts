@@ -337,4 +337,35 @@ export const migrations: string[] = [
   ALTER TABLE webhook_cursor ADD COLUMN holder TEXT;
   ALTER TABLE webhook_cursor ADD COLUMN lease_until INTEGER;
   `,
+  // 10: replies by email. A conversation keeps how far its visitor has seen it (seen_through, a
+  // message id), how far its team replies were taken for mailing (mailed_through), and when the
+  // oldest reply past both was written (unseen_reply_at; null: none waits), so the sender finds
+  // what is due through an index, however many conversations there are. Conversations from before
+  // count as taken up to their last message: nothing written before the upgrade is mailed. A
+  // visitor may leave an address for replies (contact_email: theirs alone, never a person's key).
+  // Each mail of replies is a reply_emails row, claimed before it is sent, so one process sends it
+  // however many there are.
+  `
+  ALTER TABLE conversations ADD COLUMN seen_through INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE conversations ADD COLUMN mailed_through INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE conversations ADD COLUMN unseen_reply_at INTEGER;
+  UPDATE conversations SET mailed_through = coalesce((SELECT max(id) FROM conversation_messages WHERE conversation_id = conversations.id), 0);
+  CREATE INDEX conversations_with_unseen_replies ON conversations (unseen_reply_at) WHERE unseen_reply_at IS NOT NULL;
+  ALTER TABLE visitors ADD COLUMN contact_email TEXT;
+  CREATE TABLE reply_emails (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    after_id INTEGER NOT NULL,
+    through_id INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed', 'seen')),
+    attempts INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    claimed_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    error TEXT,
+    clicked_at INTEGER
+  );
+  CREATE INDEX reply_emails_by_conversation ON reply_emails (conversation_id);
+  CREATE INDEX reply_emails_unfinished ON reply_emails (claimed_at) WHERE status IN ('sending', 'failed');
+  `,
 ];

@@ -31,6 +31,9 @@ import {
   type NewVisit,
   type RecipientRecord,
   type Refusal,
+  type ReplyEmailClaim,
+  type ReplyEmailClock,
+  type ReplyEmailOutcome,
   type Store,
   type StoredConversation,
   type TrackingWrite,
@@ -40,8 +43,15 @@ import {
 } from '../store.ts';
 import {
   iso,
+  mailsBatch,
   PREVIEW_CHARS,
   toConversationMessage,
+  toReplyEmail,
+  toReplyEmailClaim,
+  toVisitor,
+  type ReplyBatchRow,
+  type ReplyEmailRow,
+  type ReplyStateRow,
   toMessageRecord,
   toRecipient,
   toSummary,
@@ -71,6 +81,7 @@ import { linksSql, messagesSql } from './sql/messages.ts';
 import { conversationMessagesSql, conversationsSql, personEventsSql, teamEventsSql, visitorsSql, visitsSql } from './sql/messenger.ts';
 import { peopleSql } from './sql/people.ts';
 import { recipientsSql } from './sql/recipients.ts';
+import { replyEmailsSql } from './sql/reply-emails.ts';
 import { settingsSql } from './sql/settings.ts';
 import { suppressionsSql } from './sql/suppressions.ts';
 
@@ -100,6 +111,7 @@ function statements(db: Database.Database) {
     teamEvents: prepare(db, teamEventsSql),
     personEvents: prepare(db, personEventsSql),
     suppressions: prepare(db, suppressionsSql),
+    replyEmails: prepare(db, replyEmailsSql),
   };
 }
 export type Statements = ReturnType<typeof statements>;
@@ -557,17 +569,12 @@ export class SqliteStore implements Store {
   async createVisitor(secretHash: Buffer): Promise<VisitorRecord> {
     const now = Date.now();
     const { lastInsertRowid } = this.s.visitors.insert.run(secretHash, now, now);
-    return { id: Number(lastInsertRowid), secretHash, identity: null };
+    return { id: Number(lastInsertRowid), secretHash, identity: null, hasContactEmail: false };
   }
 
   async getVisitor(id: number): Promise<VisitorRecord | null> {
     const r = this.s.visitors.byId.get(id) as VisitorRow | undefined;
-    if (!r) return null;
-    const identity: VisitorIdentity | null =
-      r.person_id !== null && r.identified_by
-        ? { personId: r.person_id, identifiedBy: r.identified_by, recipientId: r.recipient_id, linkId: r.link_id }
-        : null;
-    return { id: r.id, secretHash: r.secret_hash, identity };
+    return r ? toVisitor(r) : null;
   }
 
   async setVisitorIdentity(id: number, identity: VisitorIdentity | null): Promise<void> {
@@ -575,7 +582,11 @@ export class SqliteStore implements Store {
   }
 
   async attachConversations(visitorId: number, identity: VisitorIdentity): Promise<void> {
-    this.s.conversations.attach.run(identity.personId, identity.identifiedBy, visitorId);
+    this.db.transaction(() => {
+      this.s.conversations.attach.run(identity.personId, identity.identifiedBy, visitorId);
+      // They have an address now: their replies not yet seen may be mailed.
+      this.s.conversations.findUnseenRepliesOfVisitor.run(visitorId);
+    })();
   }
 
   async startConversation(c: {
@@ -615,6 +626,7 @@ export class SqliteStore implements Store {
     const row = this.db.transaction(() => {
       const inserted = this.s.conversationMessages.insert.get(conversationId, m.author, m.body, m.clientId, m.at) as ConversationMessageRow;
       this.s.conversations.touch.run(m.at, m.body.slice(0, PREVIEW_CHARS), conversationId);
+      if (m.author === 'team') this.s.conversations.replyWaiting.run(m.at, conversationId);
       return inserted;
     })();
     return { message: toConversationMessage(row), created: true };
@@ -700,6 +712,74 @@ export class SqliteStore implements Store {
       const { changes } = this.s.recipients.reachGoal.run({ at: e.at, person: e.personId, name: e.name });
       return { goalsCompleted: changes };
     })();
+  }
+
+  // ---- replies by email
+
+  async markConversationSeen(conversationId: number, through: number): Promise<void> {
+    this.db.transaction(() => {
+      this.s.conversations.seen.run({ id: conversationId, through });
+      this.s.conversations.findUnseenReply.run(conversationId);
+    })();
+  }
+
+  async setContactEmail(visitorId: number, email: string): Promise<void> {
+    this.db.transaction(() => {
+      this.s.visitors.setContactEmail.run(email.trim(), visitorId);
+      this.s.conversations.findUnseenRepliesOfVisitor.run(visitorId);
+    })();
+  }
+
+  async repliesByEmail(conversationId: number) {
+    const state = this.s.conversations.replyState.get(conversationId) as ReplyStateRow | undefined;
+    if (!state) return null;
+    const emails = this.s.replyEmails.ofConversation.all(conversationId) as ReplyEmailRow[];
+    return { contactEmail: state.contact_email, seenThrough: state.seen_through, replyEmails: emails.map(toReplyEmail) };
+  }
+
+  async claimReplyEmails(clock: ReplyEmailClock, limit: number): Promise<ReplyEmailClaim[]> {
+    return this.db
+      .transaction(() => {
+        const rows = this.s.replyEmails.reclaim.all({
+          now: clock.now,
+          abandoned: clock.abandonedBefore,
+          retry: clock.retryBefore,
+          attempts: clock.maxAttempts,
+          limit,
+        }) as ReplyEmailRow[];
+        for (const { id } of this.s.conversations.repliesDue.all(clock.dueBy, limit) as { id: number }[]) {
+          const batch = this.s.conversations.replyBatch.get(id) as ReplyBatchRow;
+          if (!mailsBatch(batch, clock.oldestBy)) {
+            this.s.conversations.repliesPassed.run(id);
+            continue;
+          }
+          rows.push(this.s.replyEmails.insert.get(id, batch.after, batch.through, clock.now, clock.now) as ReplyEmailRow);
+          this.s.conversations.repliesTaken.run(batch.through, id);
+        }
+        return rows.map(toReplyEmailClaim);
+      })
+      .immediate();
+  }
+
+  async replyEmailContent(claim: ReplyEmailClaim) {
+    const state = this.s.conversations.replyState.get(claim.conversationId) as ReplyStateRow | undefined;
+    if (!state) return { address: null, pageUrl: null, replies: [] };
+    const after = Math.max(claim.after, state.seen_through);
+    const replies = this.s.conversationMessages.teamRepliesBetween.all(claim.conversationId, after, claim.through) as ConversationMessageRow[];
+    return { address: state.address, pageUrl: state.page_url, replies: replies.map(toConversationMessage) };
+  }
+
+  async recordReplyEmail(id: number, outcome: ReplyEmailOutcome): Promise<void> {
+    this.s.replyEmails.finish.run(outcome.status, outcome.status === 'sent' ? outcome.at : null, outcome.status === 'failed' ? outcome.error.slice(0, 500) : null, id);
+  }
+
+  async replyEmailTarget(id: number) {
+    const r = this.s.replyEmails.target.get(id) as { conversation_id: number; page_url: string | null; sent_at: number | null } | undefined;
+    return r ? { conversationId: r.conversation_id, pageUrl: r.page_url, sentAt: r.sent_at } : null;
+  }
+
+  async replyEmailFollowed(id: number, at: number): Promise<void> {
+    this.s.replyEmails.followed.run(at, id);
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,8 @@ export const visitorsSql = {
   insert: 'INSERT INTO visitors (secret_hash, created_at, seen_at) VALUES (?, ?, ?)',
   byId: 'SELECT * FROM visitors WHERE id = ?',
   identify: 'UPDATE visitors SET person_id = ?, identified_by = ?, recipient_id = ?, link_id = ?, seen_at = ? WHERE id = ?',
+  /** An address the visitor left for replies: on the session alone, never a person. */
+  setContactEmail: 'UPDATE visitors SET contact_email = ? WHERE id = ?',
 } as const;
 
 const CONVERSATION_SELECT = `
@@ -14,6 +16,16 @@ const CONVERSATION_SELECT = `
 /** The visibility rule of VisitorScope (parameters :visitor and :verified). */
 const VISIBLE = `((c.identified_by IS NOT 'verified' AND c.visitor_id = :visitor)
   OR (c.identified_by = 'verified' AND c.person_id = :verified))`;
+
+/**
+ * Where a conversation's replies are mailed: the person's email (a lead's, or the one a verified
+ * user gave), else an address its visitor left. Over conversations c, visitors v, people p.
+ */
+const REPLY_ADDRESS = `coalesce(${PERSON_EMAIL}, v.contact_email)`;
+
+/** The time of a conversation's oldest team reply neither seen nor taken for mailing (null: none), in an UPDATE of conversations. */
+const FIRST_UNSEEN_REPLY = `(SELECT m.at FROM conversation_messages m WHERE m.conversation_id = conversations.id AND m.author = 'team'
+  AND m.id > max(conversations.seen_through, conversations.mailed_through) ORDER BY m.id LIMIT 1)`;
 
 /** conversations and conversation_messages. */
 export const conversationsSql = {
@@ -25,6 +37,33 @@ export const conversationsSql = {
   touch: 'UPDATE conversations SET last_message_at = ?, last_message = ? WHERE id = ?',
   /** A visitor's conversations started before anyone knew who they were now name them. */
   attach: 'UPDATE conversations SET person_id = ?, identified_by = ? WHERE visitor_id = ? AND person_id IS NULL',
+
+  // Replies by email.
+  /** A team reply was written: a reply waits to be seen, since the oldest one that does. */
+  replyWaiting: 'UPDATE conversations SET unseen_reply_at = coalesce(unseen_reply_at, ?) WHERE id = ?',
+  /** The visitor saw the thread up to a message: never moved back, never past the thread's own last message. */
+  seen: `UPDATE conversations SET seen_through = max(seen_through, coalesce(
+           (SELECT max(id) FROM conversation_messages WHERE conversation_id = :id AND id <= :through), 0))
+         WHERE id = :id`,
+  /** Which reply waits now (after a seen, or an address that became known): the oldest one past what was seen and mailed. */
+  findUnseenReply: `UPDATE conversations SET unseen_reply_at = ${FIRST_UNSEEN_REPLY} WHERE id = ?`,
+  findUnseenRepliesOfVisitor: `UPDATE conversations SET unseen_reply_at = ${FIRST_UNSEEN_REPLY} WHERE visitor_id = ? AND unseen_reply_at IS NULL`,
+  /** Conversations whose oldest unseen reply was written by :due, oldest first. */
+  repliesDue: 'SELECT id FROM conversations WHERE unseen_reply_at <= ? ORDER BY unseen_reply_at LIMIT ?',
+  /** A due conversation's batch: the replies after `after` up to `through`, waiting since `waiting_since`; `addressed`: someone to mail. */
+  replyBatch: `SELECT max(c.seen_through, c.mailed_through) AS after, c.unseen_reply_at AS waiting_since,
+                 coalesce((SELECT max(id) FROM conversation_messages WHERE conversation_id = c.id AND author = 'team'), 0) AS through,
+                 ${REPLY_ADDRESS} IS NOT NULL AS addressed
+               FROM conversations c JOIN visitors v ON v.id = c.visitor_id LEFT JOIN people p ON p.id = c.person_id
+               WHERE c.id = ?`,
+  /** Its replies up to this one are taken for mailing: nothing waits until the next reply. */
+  repliesTaken: 'UPDATE conversations SET mailed_through = max(mailed_through, ?), unseen_reply_at = NULL WHERE id = ?',
+  /** Nobody to mail them to, or too old to mail: nothing waits, and they stay unmailed should an address come. */
+  repliesPassed: 'UPDATE conversations SET unseen_reply_at = NULL WHERE id = ?',
+  /** What replies by email know of a conversation: its address, page, and how far the visitor saw it. */
+  replyState: `SELECT ${REPLY_ADDRESS} AS address, v.contact_email, c.page_url, c.seen_through
+               FROM conversations c JOIN visitors v ON v.id = c.visitor_id LEFT JOIN people p ON p.id = c.person_id
+               WHERE c.id = ?`,
 } as const;
 
 export const conversationMessagesSql = {
@@ -34,6 +73,9 @@ export const conversationMessagesSql = {
   visibleAfter: `SELECT m.* FROM conversation_messages m JOIN conversations c ON c.id = m.conversation_id
                  WHERE m.id > :after AND ${VISIBLE} ORDER BY m.id LIMIT :limit`,
   lastId: 'SELECT coalesce(max(id), 0) AS id FROM conversation_messages',
+  /** The team replies of a reply email: after one message, up to another, the first 50. */
+  teamRepliesBetween: `SELECT * FROM conversation_messages WHERE conversation_id = ? AND author = 'team' AND id > ? AND id <= ?
+                       ORDER BY id LIMIT 50`,
 } as const;
 
 /** visits: identified leads' page loads. */
