@@ -42,6 +42,7 @@ export async function prepare(dir: string): Promise<{ paths: string[]; cookie: s
   const ids = (db.prepare('SELECT id FROM recipients ORDER BY id').all() as { id: number }[]).map((r) => r.id);
   const paths = m.links.flatMap((l) => ids.map((r) => `/c/${clickToken.sign(ctx.keys, r, l.id)}`));
   const cookie = `clicktrail_id=${identityToken.sign(ctx.keys, { personId: 1, recipientId: ids[0]!, linkId: m.links[0]!.id, expiresAt: Date.now() + 30 * 86_400_000, clickAt: Date.now() })}; Max-Age=2592000; Path=/; SameSite=Lax`;
+  await ctx.messenger.close();
   await ctx.tracking.close();
   await ctx.store.close();
   return { paths, cookie };
