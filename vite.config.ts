@@ -40,6 +40,9 @@ const tests: UserConfig = {
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // expect.poll waits for something to happen, never times it: a second (the default) is less
+    // than a boot or a live message takes on a loaded 2-core CI machine.
+    expect: { poll: { timeout: 10_000 } },
     projects: [
       {
         extends: true,
