@@ -104,7 +104,8 @@ function trackedHref(message: MessageRecord, recipientId: number, ctx: { keys: K
  */
 export function valuesOf(recipient: Pick<RecipientRecord, 'email' | 'name' | 'attributes'>, channel: Channel): MergeValues {
   if (channel === 'in_app') return { email: '', name: firstName(recipient.name), attributes: {} };
-  return { email: recipient.email ?? '', name: recipient.name, attributes: recipient.attributes };
+  // The recipient itself when it has an address (every email's and push's): nothing made per click.
+  return recipient.email !== null ? (recipient as MergeValues) : { email: '', name: recipient.name, attributes: recipient.attributes };
 }
 
 /** Whether a part fills `{{unsubscribe_url}}` itself (else the footer line is added): per compiled part, looked at once. */

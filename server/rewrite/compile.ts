@@ -3,10 +3,10 @@ import { html as p5, parse, parseFragment, type DefaultTreeAdapterTypes as P5 } 
 import type { PushContent } from '../../api/types.ts';
 import { foreignSyntax, scanTags, splitMergeTags, UNSUBSCRIBE_TAG, wholeMergeTag, type MergeTag } from './merge-tags.ts';
 import { textOfHtml } from './plain-text.ts';
+import { schemeOf } from './render.ts';
 import type { CompiledLink, CompiledMessage, CompiledTag, CompileOptions, Segment, TagWarning, UntrackedReason } from './template.ts';
 
 const HTTP = /^https?:\/\//i;
-const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 const MAX_WARNINGS = 200;
 const MAX_PLACES = 10;
 
@@ -135,7 +135,7 @@ function onePlacement(html: string, a: Clickable, b: Clickable): boolean {
  * their braces, so they stand aside as placeholders while it resolves.
  */
 function resolveAgainst(href: string, base: string): string {
-  if (href === '' || href.startsWith('#') || SCHEME.test(href) || href.startsWith('{{') || foreignSyntax(href) !== null) return href;
+  if (href === '' || href.startsWith('#') || schemeOf(href) !== null || href.startsWith('{{') || foreignSyntax(href) !== null) return href;
   const parts = splitMergeTags(href);
   const tags: string[] = [];
   const masked = parts.map((p) => (typeof p === 'string' ? p : `__ct${tags.push(p.raw) - 1}__`)).join('');
@@ -204,11 +204,6 @@ function compileText(text: string, links: CompiledLink[], opts: CompileOptions, 
 
 function tagKey(t: { name: string; fallback: string }): string {
   return `${t.name}|${t.fallback}`;
-}
-
-/** The URL's scheme, lower-case, without the colon; null for an anchor, a relative link or a tag. */
-function schemeOf(url: string): string | null {
-  return SCHEME.exec(url)?.[0].slice(0, -1).toLowerCase() ?? null;
 }
 
 /**

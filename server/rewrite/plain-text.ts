@@ -1,4 +1,5 @@
 import { compile, type HtmlToTextOptions } from 'html-to-text';
+import { schemeOf } from './render.ts';
 
 /**
  * An email's plain-text part made from its HTML, for authors who give none (html-to-text):
@@ -8,7 +9,6 @@ import { compile, type HtmlToTextOptions } from 'html-to-text';
  * become the same tracked links as the HTML's. So nothing can cut a tag or a URL in two,
  * lines are not wrapped (a mail client wraps them) and headings keep their case.
  */
-const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 
 const OPTIONS: HtmlToTextOptions = {
   wordwrap: false,
@@ -26,7 +26,7 @@ const OPTIONS: HtmlToTextOptions = {
         hideLinkHrefIfSameAsText: true,
         // html-to-text has taken `mailto:` off by now: only an href with no scheme of its own is resolved.
         pathRewrite: (href: string, metadata?: Metadata, elem?: { attribs?: Record<string, string> }) =>
-          metadata?.resolve && !SCHEME.test((elem?.attribs?.href ?? href).trim()) ? metadata.resolve(href) : href,
+          metadata?.resolve && schemeOf((elem?.attribs?.href ?? href).trim()) === null ? metadata.resolve(href) : href,
       },
     },
     { selector: 'img', format: 'altText' },

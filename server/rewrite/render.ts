@@ -4,6 +4,11 @@ import type { CompiledMessage, MergeValues, RenderHooks, Segment } from './templ
 const HTTP = /^https?:\/\//i;
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 
+/** A URL's scheme, lower-case, without the colon; null for an anchor, a relative link or a tag. */
+export function schemeOf(url: string): string | null {
+  return SCHEME.exec(url)?.[1]?.toLowerCase() ?? null;
+}
+
 /** A link URL cut once into literal runs and tags, so a render or a click only joins. */
 interface UrlPlan {
   /** null when the URL has no merge tags: then `fixed` is the destination for everyone. */
@@ -36,7 +41,7 @@ function planFor(url: string): UrlPlan {
   const fixed = parts.every((p) => typeof p === 'string');
   // Another language's tag (a message compiled before they were told apart) goes out as written, never ours.
   const foreign = !whole && foreignSyntax(url) !== null;
-  const scheme = typeof parts[0] === 'string' ? SCHEME.exec(parts[0])?.[1]?.toLowerCase() : undefined;
+  const scheme = typeof parts[0] === 'string' ? schemeOf(parts[0]) : null;
   const app = scheme && scheme !== 'http' && scheme !== 'https' ? scheme : null;
   plan = {
     parts: fixed || foreign ? null : parts,
@@ -64,7 +69,7 @@ function originOf(prefix: string): string | null {
  */
 function allowed(plan: UrlPlan, dest: string, hosts: readonly string[]): boolean {
   // Values fill a deep link's components (percent-encoded): the app's own routing decides the rest.
-  if (plan.app !== null) return SCHEME.exec(dest)?.[1]?.toLowerCase() === plan.app;
+  if (plan.app !== null) return schemeOf(dest) === plan.app;
   const url = new URL(dest);
   if (plan.origin !== null) return url.origin === plan.origin && !url.username && !url.password;
   if (hosts.length === 0) return true;
@@ -96,7 +101,7 @@ function encodeComponent(v: string): string {
 
 /** `s` as a Location: an absolute http(s) URL, or a deep link of scheme `app` (the plan's, lower-case). */
 function toDestination(s: string, app: string | null): string | null {
-  if (!(app === null ? HTTP.test(s) : SCHEME.exec(s)?.[1]?.toLowerCase() === app) || !URL.canParse(s)) return null;
+  if (!(app === null ? HTTP.test(s) : schemeOf(s) === app) || !URL.canParse(s)) return null;
   // A Location is ASCII (RFC 9110: a URI reference): spaces, control characters and non-ASCII
   // go out as the URL serialiser writes them, percent-encoded UTF-8 and punycode, which is
   // exactly what a browser requests for the link as written. ASCII stays byte for byte.
