@@ -1,7 +1,7 @@
 /**
  * The identity cookie set by a human click on a tracked link (Domain=CLICKTRAIL_COOKIE_DOMAIN)
- * and read by the widget on the customer's site. Its value is an opaque signed token
- * (server/tokens) naming the person: never an email address or anything else.
+ * and read by the widget on the customer's site. Its value is the click's own link token and
+ * the click's time (server/tokens identityCookie): never an email address or anything else.
  */
 export const IDENTITY_COOKIE = 'clicktrail_id';
 

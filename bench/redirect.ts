@@ -6,7 +6,7 @@ import { loadConfig } from '../server/config/config.ts';
 import { buildContext } from '../server/server.ts';
 import { SqliteStore } from '../server/store/sqlite/store.ts';
 import type { TrackingWrite } from '../server/store/store.ts';
-import { clickToken, identityToken } from '../server/tokens/tokens.ts';
+import { clickToken, identityCookie } from '../server/tokens/tokens.ts';
 import { startChildServer, type ChildServer } from '../test/support/child-server.ts';
 import { cpuSample, perRequest, threadsOf } from './cpu.ts';
 import { cores, requireWrk, wrk, type Cores, type WrkResult } from './wrk.ts';
@@ -41,7 +41,8 @@ export async function prepare(dir: string): Promise<{ paths: string[]; cookie: s
   db.prepare('UPDATE recipients SET status = ?, sent_at = ?').run('sent', Date.now() - 3_600_000);
   const ids = (db.prepare('SELECT id FROM recipients ORDER BY id').all() as { id: number }[]).map((r) => r.id);
   const paths = m.links.flatMap((l) => ids.map((r) => `/c/${clickToken.sign(ctx.keys, r, l.id)}`));
-  const cookie = `clicktrail_id=${identityToken.sign(ctx.keys, { personId: 1, recipientId: ids[0]!, linkId: m.links[0]!.id, expiresAt: Date.now() + 30 * 86_400_000, clickAt: Date.now() })}; Max-Age=2592000; Path=/; SameSite=Lax`;
+  // The bare server answers with a cookie of the same length as ours.
+  const cookie = `clicktrail_id=${identityCookie.value(paths[0]!.slice('/c/'.length), Date.now())}; Max-Age=2592000; Path=/; SameSite=Lax`;
   await ctx.messenger.close();
   await ctx.tracking.close();
   await ctx.store.close();

@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { MessengerBootBody } from '../../api/schemas.ts';
 import type { PersonRef, Settings } from '../../api/types.ts';
 import { fillMergeTags } from '../rewrite/merge-tags.ts';
-import { identityToken, type Keyring } from '../tokens/tokens.ts';
+import { identityCookie, type Keyring } from '../tokens/tokens.ts';
 import type { Store, VisitorIdentity } from '../store/store.ts';
 
 export interface Identified {
@@ -32,9 +32,9 @@ function hashMatches(identitySecret: string, userId: string, given: string): boo
 /**
  * Who the booting visitor is. A verified user must carry the right userHash (else 403) and
  * is their own person, found by user id alone. The identity cookie counts only when lead
- * identification is on, the browser doesn't ask for Global Privacy Control, and the signed
- * token still names the recipient it was made for; anything else (forged, expired, foreign)
- * boots as anonymous.
+ * identification is on, the browser doesn't ask for Global Privacy Control, and it names a
+ * person's click as the redirect would have set it for (personClicking); anything else
+ * (forged, expired, foreign, a made-up time) boots as anonymous.
  */
 export async function identify(
   body: Pick<MessengerBootBody, 'identity' | 'user'>,
@@ -51,22 +51,55 @@ export async function identify(
     return { person, identity: { personId: person.id, identifiedBy: 'verified', recipientId: null, linkId: null }, confirmAt: null, clickAt: null };
   }
   if (!body.identity || !deps.settings.leadEmailIdentification || deps.gpc) return null;
-  const token = identityToken.verify(deps.keys, body.identity);
-  if (!token || (await deps.store.recipientPerson(token.recipientId)) !== token.personId) return null;
+  const click = identityCookie.read(deps.keys, body.identity);
+  const personId = click && (await personClicking(click, deps));
+  if (!click || personId === null) return null;
   // A scanner's hit taken back after the cookie went out (a burst, the honeypot) names nobody.
-  const verdict = await deps.store.clickVerdict(token.recipientId, token.linkId, token.clickAt);
+  const verdict = await deps.store.clickVerdict(click.recipientId, click.linkId, click.clickAt);
   if (verdict === 'machine') return null;
-  const person = await deps.store.getPerson(token.personId);
+  // Not in the database: a click made moments ago, still on its way from a journal; past that, a time no click had.
+  if (verdict === null && Date.now() - click.clickAt > UNWRITTEN_MS) return null;
+  const person = await deps.store.getPerson(personId);
   if (!person) return null;
-  const settledAt = token.clickAt + deps.settings.identificationDelaySeconds * 1000;
+  const settledAt = click.clickAt + deps.settings.identificationDelaySeconds * 1000;
   const now = Date.now();
   return {
     person,
-    identity: { personId: person.id, identifiedBy: 'email-click', recipientId: token.recipientId, linkId: token.linkId },
+    identity: { personId: person.id, identifiedBy: 'email-click', recipientId: click.recipientId, linkId: click.linkId },
     // Not in the database yet means not judged yet, whatever the time.
     confirmAt: settledAt > now || verdict === null ? Math.max(settledAt, now + 1_000) : null,
-    clickAt: token.clickAt,
+    clickAt: click.clickAt,
   };
+}
+
+const DAY = 86_400_000;
+/** Clocks of the nodes that answer clicks may be this far apart. */
+const CLOCK_SKEW_MS = 60_000;
+/**
+ * How long a click may be answered and not yet in the database: the journal is written in
+ * within a second or so, and this leaves room for a database that was briefly away.
+ */
+export const UNWRITTEN_MS = 10 * 60_000;
+
+/**
+ * What the redirect checked before it set the cookie, checked again from the database: the
+ * cookie itself signs only the click's token, so its time is held to the rules here. An
+ * email's click, of a recipient who is a person, within the identification window of the
+ * delivery, and the cookie not past its days (the browser's Max-Age aside). The recipient's
+ * person, or null.
+ */
+async function personClicking(click: { recipientId: number; linkId: number; clickAt: number }, deps: { store: Store; settings: Settings }): Promise<number | null> {
+  const now = Date.now();
+  const { settings } = deps;
+  if (click.clickAt > now + CLOCK_SKEW_MS || click.clickAt + settings.identityCookieDays * DAY <= now) return null;
+  const recipient = await deps.store.getRecipient(click.recipientId);
+  const link = await deps.store.getLink(click.linkId);
+  const rightClick =
+    recipient?.sentAt != null &&
+    link?.messageId === recipient.messageId &&
+    link.channel === 'email' &&
+    click.clickAt - recipient.sentAt <= settings.identificationWindowDays * DAY;
+  return rightClick ? recipient.personId : null;
 }
 
 

@@ -211,7 +211,6 @@ export interface Store extends JournalTarget {
   upsertVerifiedPerson(userId: string, attributes: { email: string; name: string | null }): Promise<PersonRef>;
   /** The message and link a recipient's click names. */
   clickOrigin(recipientId: number, linkId: number): Promise<{ messageId: number; subject: string; linkUrl: string | null } | null>;
-  recipientPerson(recipientId: number): Promise<number | null>;
   /**
    * What a click is judged now: 'person', 'machine' (a bot reason, taken back later or not,
    * or a suspect one), or null while it is not in the database yet.

@@ -11,7 +11,8 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,64}$/;
 
 // unsubscribe: an email's /u/ link and List-Unsubscribe; testClick: a test send's links, which redirect and count nothing;
 // replyEmail: the link of a mail of team replies back to its conversation.
-export const TokenKind = { click: 1, open: 2, identity: 3, unsubscribe: 4, testClick: 5, replyEmail: 6 } as const;
+// 3 was the identity cookie's own token, before the cookie became the click's token (identityCookie): never reused.
+export const TokenKind = { click: 1, open: 2, unsubscribe: 4, testClick: 5, replyEmail: 6 } as const;
 export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];
 
 export interface SigningKey {
@@ -103,18 +104,25 @@ export const openToken = {
 };
 
 /**
- * The identity cookie: names a person and the click that identified them (recipient, link,
- * and its time in ms, so the click's verdict can be looked up), and when it stops counting.
- * Cookies made before the click time was in them (four fields) no longer verify: nothing
- * could say whether their click was a scanner's.
+ * The identity cookie's value: the click's own token, already verified by the redirect, and
+ * the click's time (base 36). It needs no signature of its own: the token proves the
+ * recipient and the link, and the time is checked against the database, which must hold a
+ * person's click at that moment (server/messenger/identify.ts), so a time made up names no
+ * click. What the cookie lasts is held on the server too: the click's time plus the
+ * settings' identityCookieDays. (A cookie of the earlier kind, a token of its own, no longer
+ * reads: its person is identified again at their next click.)
  */
-export const identityToken = {
-  sign: (keys: Keyring, v: { personId: number; recipientId: number; linkId: number; expiresAt: number; clickAt: number }) =>
-    signToken(keys, TokenKind.identity, [v.personId, v.recipientId, v.linkId, Math.floor(v.expiresAt / 1000), v.clickAt]),
-  verify(keys: Keyring, token: string, now = Date.now()) {
-    const f = verifyToken(keys, TokenKind.identity, token);
-    if (f?.length !== 5 || f[3]! * 1000 <= now) return null;
-    return { personId: f[0]!, recipientId: f[1]!, linkId: f[2]!, expiresAt: f[3]! * 1000, clickAt: f[4]! };
+export const identityCookie = {
+  value: (token: string, clickAt: number) => `${token}.${clickAt.toString(36)}`,
+  read(keys: Keyring, value: string): { recipientId: number; linkId: number; clickAt: number } | null {
+    const dot = value.lastIndexOf('.');
+    const at = value.slice(dot + 1);
+    if (dot === -1 || !/^[0-9a-z]{1,11}$/.test(at)) return null;
+    const clickAt = parseInt(at, 36);
+    // One spelling of each value, as tokens have.
+    if (clickAt.toString(36) !== at) return null;
+    const ids = clickToken.verify(keys, value.slice(0, dot));
+    return ids && { ...ids, clickAt };
   },
 };
 

@@ -5,7 +5,7 @@ import { valuesOf } from '../delivery/personalise.ts';
 import { NO_VALUES } from '../rewrite/merge-tags.ts';
 import { resolveDestination } from '../rewrite/render.ts';
 import { mayUseMessenger } from '../messenger/request-guards.ts';
-import { clickToken, identityToken, NO_RECIPIENT, openToken, replyEmailToken, testClickToken } from '../tokens/tokens.ts';
+import { clickToken, identityCookie, NO_RECIPIENT, openToken, replyEmailToken, testClickToken } from '../tokens/tokens.ts';
 import { clickReason, machineHint, openReason, scannerNetwork, type HitSignals } from './classify.ts';
 import { clientIp, truncateIp } from './client-ip.ts';
 
@@ -208,16 +208,8 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
       recipient.sentAt !== null &&
       at - recipient.sentAt <= settings.identificationWindowDays * DAY;
     if (identifies) {
-      const maxAge = settings.identityCookieDays * 86_400;
-      const value = identityToken.sign(keys, {
-        personId: person,
-        recipientId: recipient.id,
-        linkId: link.id,
-        expiresAt: at + maxAge * 1000,
-        clickAt: at,
-      });
-      // The value is base64url and the attributes are ours: nothing here needs escaping.
-      cookies.push(`${IDENTITY_COOKIE}=${value}; Max-Age=${maxAge}${cookieAttributes}`);
+      // The value is the verified token and a base-36 time, the attributes ours: nothing needs escaping.
+      cookies.push(`${IDENTITY_COOKIE}=${identityCookie.value(req.token, at)}; Max-Age=${settings.identityCookieDays * 86_400}${cookieAttributes}`);
     }
     await recorded;
     return json ? resolved(location) : redirect(location, cookies);

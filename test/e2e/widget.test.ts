@@ -9,7 +9,7 @@ import { loadConfig } from '../../server/config/config.ts';
 import { userHash } from '../../server/messenger/identify.ts';
 import { notifyConversation } from '../../server/messenger/conversations.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
-import { identityToken } from '../../server/tokens/tokens.ts';
+import { clickToken, identityCookie } from '../../server/tokens/tokens.ts';
 import { HUMAN_UA, launchBrowser } from '../support/browser.ts';
 import { freePort, removeDir, tempDir, trackedUrls } from '../support/server.ts';
 import { ensureWidgetBuilt } from '../widget/built-widget.ts';
@@ -395,10 +395,10 @@ describe('visitors the widget must not greet by name', () => {
   });
 
   it('still greets the lead when a bad cookie of the same name comes before her real one', async () => {
-    // Her cookie as her click would have set it (signed here: what is tested is reading it, not the click).
+    // Her cookie as her click would have set it (made here: what is tested is reading it, not the click).
     const { messageId, linkId } = await sendAndGetTrackedLink('bad-neighbour@shop.test', 'Nadia Neighbour');
     const recipient = (await running.ctx.store.findRecipient(messageId, 'bad-neighbour@shop.test'))!;
-    const cookie = identityToken.sign(running.ctx.keys, { personId: recipient.personId, recipientId: recipient.id, linkId, expiresAt: Date.now() + 3_600_000, clickAt: Date.now() });
+    const cookie = identityCookie.value(clickToken.sign(running.ctx.keys, recipient.id, linkId), Date.now());
     const context = await browser.newContext({ userAgent: HUMAN_UA });
     await context.addCookies([
       { name: 'clicktrail_id', value: cookie, domain: '.shop.test', path: '/' },

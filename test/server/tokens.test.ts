@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clickToken, identityToken, Keyring, openToken } from '../../server/tokens/tokens.ts';
+import { clickToken, identityCookie, Keyring, openToken } from '../../server/tokens/tokens.ts';
 
 const keys = new Keyring(['first-secret-for-tests']);
 
@@ -30,12 +30,10 @@ describe('signed tokens', () => {
     const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     // Found by the audit: the last character's unused bits gave every token 3 more spellings.
     let checked = 0;
-    const identity = identityToken.sign(keys, { personId: 1, recipientId: 2, linkId: 3, expiresAt: Date.now() + 60_000, clickAt: Date.now() });
     const cases: [string, (t: string) => unknown][] = [
       [clickToken.sign(keys, 1, 2), (t) => clickToken.verify(keys, t)],
       [clickToken.sign(keys, 123_456, 7), (t) => clickToken.verify(keys, t)],
       [openToken.sign(keys, 42), (t) => openToken.verify(keys, t)],
-      [identity, (t) => identityToken.verify(keys, t)],
     ];
     for (const [t, verify] of cases) {
       expect(verify(t)).not.toBeNull();
@@ -59,10 +57,28 @@ describe('signed tokens', () => {
     expect(clickToken.verify(keys, fresh)).toBeNull();
   });
 
-  it('expires identity tokens', () => {
-    const now = Date.now();
-    const t = identityToken.sign(keys, { personId: 9, recipientId: 8, linkId: 7, expiresAt: now + 60_000, clickAt: now - 5 });
-    expect(identityToken.verify(keys, t, now)).toMatchObject({ personId: 9, recipientId: 8, linkId: 7, clickAt: now - 5 });
-    expect(identityToken.verify(keys, t, now + 61_000)).toBeNull();
+  it('reads the identity cookie: the click token and the click time, each in the one spelling issued', () => {
+    const token = clickToken.sign(keys, 8, 7);
+    const at = Date.UTC(2026, 11, 1, 12, 0, 0, 123);
+    const value = identityCookie.value(token, at);
+    expect(value).toMatch(/^[A-Za-z0-9_-]+\.[0-9a-z]+$/);
+    expect(identityCookie.read(keys, value)).toEqual({ recipientId: 8, linkId: 7, clickAt: at });
+    const time = at.toString(36);
+    for (const wrong of [
+      token, // no time
+      `${token}.`,
+      `${token}.${time.toUpperCase()}`,
+      `${token}.0${time}`,
+      `${token}.${time}.${time}`,
+      `${token}.-${time}`,
+      `${token}.${'z'.repeat(12)}`,
+      `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}.${time}`, // the token changed
+      `${openToken.sign(keys, 8)}.${time}`, // not a click's
+      `${clickToken.sign(new Keyring(['another-secret']), 8, 7)}.${time}`,
+      '',
+      '.',
+    ]) {
+      expect(identityCookie.read(keys, wrong), wrong).toBeNull();
+    }
   });
 });

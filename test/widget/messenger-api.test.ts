@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Conversation, ConversationMessage, ConversationSummary, WidgetConversation } from '../../api/types.ts';
 import { userHash } from '../../server/messenger/identify.ts';
 import { LIMITS } from '../../server/messenger/rate-limit.ts';
-import { identityToken, Keyring } from '../../server/tokens/tokens.ts';
+import { clickToken, identityCookie, Keyring } from '../../server/tokens/tokens.ts';
 import { useTestServer, type TestServer } from '../support/server.ts';
 import { sql, sqlValue } from '../support/sql.ts';
 import { allowSite, boot, michelleClicked, SITE, sseReader, widgetCall } from './support.ts';
@@ -55,17 +55,38 @@ describe('messenger boot and identity', () => {
     expect(text).not.toContain('Obama');
   });
 
-  it('boots forged, expired, foreign, mismatched cookies as anonymous, and honours the settings and GPC', async () => {
-    const { cookie, recipient } = await michelleClicked(s);
+  it('boots forged, expired, foreign, mismatched cookies and made-up click times as anonymous, and honours the settings and GPC', async () => {
+    const { cookie, recipient, link } = await michelleClicked(s);
     const anonymous = { firstName: null, identifiedBy: null, greeting: 'Hi there 👋' };
-    const forged = cookie.slice(0, -2) + (cookie.endsWith('AA') ? 'BB' : 'AA');
-    const expired = identityToken.sign(s.ctx.keys, { personId: recipient.personId, recipientId: recipient.id, linkId: 1, expiresAt: Date.now() - 1000, clickAt: Date.now() - 60_000 });
-    const foreign = identityToken.sign(new Keyring(['another workspace']), { personId: recipient.personId, recipientId: recipient.id, linkId: 1, expiresAt: Date.now() + 60_000, clickAt: Date.now() });
-    const wrongPerson = identityToken.sign(s.ctx.keys, { personId: recipient.personId + 1, recipientId: recipient.id, linkId: 1, expiresAt: Date.now() + 60_000, clickAt: Date.now() });
-    for (const identity of [forged, expired, foreign, wrongPerson, 'not a token', '']) {
-      expect(await boot(s, { identity }), identity).toMatchObject(anonymous);
+    const token = clickToken.sign(s.ctx.keys, recipient.id, link.id);
+    const { clickAt } = identityCookie.read(s.ctx.keys, cookie)!;
+    const DAY = 86_400_000;
+    const cases = {
+      forged: `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}.${clickAt.toString(36)}`,
+      // Her real click's token, with a time no click of hers had: not a click the database knows, and not one just made.
+      madeUpTime: identityCookie.value(token, clickAt - 20 * 60_000),
+      future: identityCookie.value(token, Date.now() + 10 * 60_000),
+      expired: identityCookie.value(token, Date.now() - 31 * DAY),
+      foreign: identityCookie.value(clickToken.sign(new Keyring(['another workspace']), recipient.id, link.id), clickAt),
+      noSuchLink: identityCookie.value(clickToken.sign(s.ctx.keys, recipient.id, link.id + 1000), clickAt),
+      junk: 'not a token',
+      empty: '',
+    };
+    for (const [name, identity] of Object.entries(cases)) {
+      expect(await boot(s, { identity }), name).toMatchObject(anonymous);
     }
+    expect(await boot(s, { identity: cookie })).toMatchObject({ identifiedBy: 'email-click' });
     expect(await boot(s, { identity: cookie }, { 'sec-gpc': '1' })).toMatchObject(anonymous);
+    // The cookie's days and the identification window are the server's to hold, whatever the browser keeps.
+    await s.api('PATCH', '/api/settings', { identityCookieDays: 1 });
+    await sql(s, 'UPDATE clicks SET at = ? WHERE recipient_id = ?', clickAt - 2 * DAY, recipient.id);
+    const dayOld = identityCookie.value(token, clickAt - 2 * DAY);
+    expect(await boot(s, { identity: dayOld })).toMatchObject(anonymous);
+    await s.api('PATCH', '/api/settings', { identityCookieDays: 30 });
+    expect(await boot(s, { identity: dayOld })).toMatchObject({ identifiedBy: 'email-click' });
+    // Her click a week and a day after the mail reached her: the redirect would not have identified her.
+    await sql(s, 'UPDATE recipients SET sent_at = ? WHERE id = ?', clickAt - 2 * DAY - 8 * DAY, recipient.id);
+    expect(await boot(s, { identity: dayOld })).toMatchObject(anonymous);
     await s.api('PATCH', '/api/settings', { leadEmailIdentification: false });
     expect(await boot(s, { identity: cookie })).toMatchObject(anonymous);
   });

@@ -1,7 +1,7 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { MessageCreated, MessengerBootResult, VisitorSession } from '../../api/types.ts';
 import type { MessengerBootBody } from '../../api/schemas.ts';
-import { identityToken } from '../../server/tokens/tokens.ts';
+import { clickToken, identityCookie } from '../../server/tokens/tokens.ts';
 import type { TestServer } from '../support/server.ts';
 
 export const SITE = 'http://www.shop.test';
@@ -69,13 +69,7 @@ export async function michelleClicked(s: TestServer, opts: { goal?: { event: str
     userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Safari/605.1.15',
   });
   await s.ctx.tracking.settle();
-  const cookie = identityToken.sign(s.ctx.keys, {
-    personId: recipient.personId,
-    recipientId: recipient.id,
-    linkId: link.id,
-    expiresAt: Date.now() + 86_400_000,
-    clickAt,
-  });
+  const cookie = identityCookie.value(clickToken.sign(s.ctx.keys, recipient.id, link.id), clickAt);
   return { messageId: created.id, link, recipient, cookie };
 }
 

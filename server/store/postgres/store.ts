@@ -496,10 +496,6 @@ export class PgStore implements Store {
     return row ? (toRecipient(row) as AddressedRecipient) : null;
   }
 
-  async recipientPerson(recipientId: number): Promise<number | null> {
-    return (await this.one<{ person_id: number }>(s.recipients.person, [recipientId]))?.person_id ?? null;
-  }
-
   async firstRecipient(messageId: number): Promise<AddressedRecipient | null> {
     const row = await this.one<RecipientRow>(s.recipients.first, [messageId]);
     return row ? (toRecipient(row) as AddressedRecipient) : null;

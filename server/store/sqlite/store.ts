@@ -439,10 +439,6 @@ export class SqliteStore implements Store {
     return row ? (toRecipient(row) as AddressedRecipient) : null;
   }
 
-  async recipientPerson(recipientId: number): Promise<number | null> {
-    return (this.s.recipients.person.get(recipientId) as { person_id: number } | undefined)?.person_id ?? null;
-  }
-
   async firstRecipient(messageId: number): Promise<AddressedRecipient | null> {
     const row = this.s.recipients.first.get(messageId) as RecipientRow | undefined;
     return row ? (toRecipient(row) as AddressedRecipient) : null;

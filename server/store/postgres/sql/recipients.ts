@@ -29,7 +29,6 @@ export const recipientsSql = {
   byEmail: `SELECT r.* FROM recipients r JOIN people p ON p.id = r.person_id
             WHERE r.message_id = $1 AND lower(p.email COLLATE "C") = lower($2 COLLATE "C")`,
   first: 'SELECT * FROM recipients WHERE message_id = $1 ORDER BY id LIMIT 1',
-  person: 'SELECT person_id FROM recipients WHERE id = $1',
   /** Delivery: pending counts the ones being sent. */
   delivery: `SELECT count(*) AS recipients, count(*) FILTER (WHERE status IN ('pending', 'sending')) AS pending,
                count(*) FILTER (WHERE status = 'sent') AS sent, count(*) FILTER (WHERE status = 'failed') AS failed,

@@ -19,7 +19,6 @@ export const recipientsSql = {
   byId: 'SELECT * FROM recipients WHERE id = ?',
   byEmail: 'SELECT r.* FROM recipients r JOIN people p ON p.id = r.person_id WHERE r.message_id = ? AND p.email = ?',
   first: 'SELECT * FROM recipients WHERE message_id = ? ORDER BY id LIMIT 1',
-  person: 'SELECT person_id FROM recipients WHERE id = ?',
   /** Delivery: pending counts the ones being sent. */
   delivery: `SELECT count(*) AS recipients, count(*) FILTER (WHERE status IN ('pending', 'sending')) AS pending,
                count(*) FILTER (WHERE status = 'sent') AS sent, count(*) FILTER (WHERE status = 'failed') AS failed,
