@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { clickToken, identityCookie, Keyring, openToken } from '../../server/tokens/tokens.ts';
 
@@ -9,6 +10,20 @@ describe('signed tokens', () => {
     expect(t).toMatch(/^[A-Za-z0-9_-]{16,32}$/);
     expect(clickToken.verify(keys, t)).toEqual({ recipientId: 123_456, linkId: 7_890_123 });
     expect(openToken.verify(keys, openToken.sign(keys, 5))).toEqual({ recipientId: 5 });
+  });
+
+  it('is HMAC-SHA256 of its bytes, truncated, as node:crypto computes it, for every key of a rotation', () => {
+    const secrets = ['first-secret-for-tests', 'a second, longer secret than one hash block of sixty-four bytes holds'];
+    const ring = new Keyring(secrets);
+    for (const secret of secrets) {
+      const id = createHash('sha256').update(secret).digest()[0]!;
+      for (const fields of [[1, 2], [123_456, 7_890_123], [2 ** 40, 0]]) {
+        const body = Buffer.from(Buffer.from(clickToken.sign(new Keyring([secret]), fields[0]!, fields[1]!), 'base64url').subarray(0, -10));
+        expect(body[0]).toBe(id);
+        const made = Buffer.concat([body, createHmac('sha256', secret).update(body).digest().subarray(0, 10)]).toString('base64url');
+        expect(clickToken.verify(ring, made)).toEqual({ recipientId: fields[0], linkId: fields[1] });
+      }
+    }
   });
 
   it('refuses any change to a token, a token of another kind, and one signed with another secret', () => {
