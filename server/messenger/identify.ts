@@ -83,10 +83,10 @@ export const UNWRITTEN_MS = 10 * 60_000;
 
 /**
  * What the redirect checked before it set the cookie, checked again from the database: the
- * cookie itself signs only the click's token, so its time is held to the rules here. An
- * email's click, of a recipient who is a person, within the identification window of the
- * delivery, and the cookie not past its days (the browser's Max-Age aside). The recipient's
- * person, or null.
+ * cookie itself signs only the click's token, so its time is held to the rules here. A mail's
+ * or a push's click (a card's never sets one), of a recipient who is a person, within the
+ * identification window of the delivery, and the cookie not past its days (the browser's
+ * Max-Age aside). The recipient's person, or null.
  */
 async function personClicking(click: { recipientId: number; linkId: number; clickAt: number }, deps: { store: Store; settings: Settings }): Promise<number | null> {
   const now = Date.now();
@@ -97,7 +97,7 @@ async function personClicking(click: { recipientId: number; linkId: number; clic
   const rightClick =
     recipient?.sentAt != null &&
     link?.messageId === recipient.messageId &&
-    link.channel === 'email' &&
+    link.channel !== 'in_app' &&
     click.clickAt - recipient.sentAt <= settings.identificationWindowDays * DAY;
   return rightClick ? recipient.personId : null;
 }

@@ -121,6 +121,8 @@ export interface InAppViewer {
 
 export interface Store extends JournalTarget {
   getSettings(): Promise<Settings>;
+  /** The settings as last read while they are fresh (no wait: the redirect reads them on every hit); null when getSettings() must read them. */
+  settingsNow(): Settings | null;
   updateSettings(patch: Partial<Settings>): Promise<Settings>;
 
   createMessage(message: NewMessage): Promise<MessageRecord>;

@@ -32,17 +32,34 @@ function requestReason(s: HitSignals): BotReason | null {
 // isbot 5.2 misses these page testers, screenshotters and IDE fetchers (crawler-user-agents lists them).
 const isbot = createIsbotFromList([...list, 'gtmetrix', 'miniature\\.io', 'ylt chrome', 'tsm-turingos', ' code/\\d', ' trae/']);
 
-// isbot's pattern is long and the same few agents click most links: remember its verdicts.
-const botAgents = new Map<string, boolean>();
-function isBotAgent(userAgent: string): boolean {
-  let verdict = botAgents.get(userAgent);
-  if (verdict === undefined) {
-    verdict = !userAgent || isbot(userAgent);
-    if (botAgents.size >= 10_000) botAgents.clear();
-    botAgents.set(userAgent, verdict);
-  }
-  return verdict;
+/** What a user agent's text says, worked out once: the same few agents click most links, and isbot's pattern is long. */
+interface AgentFacts {
+  bot: boolean;
+  headless: boolean;
+  /** The browser's release train and major version, when it is on one. */
+  train: (typeof RELEASE_TRAINS)[number] | null;
+  major: number;
 }
+
+const agents = new Map<string, AgentFacts>();
+function agentFacts(userAgent: string): AgentFacts {
+  let facts = agents.get(userAgent);
+  if (facts === undefined) {
+    facts = { bot: !userAgent || isbot(userAgent), headless: /headless/i.test(userAgent), train: null, major: 0 };
+    for (const train of RELEASE_TRAINS) {
+      const m = train.engine.exec(userAgent);
+      if (!m) continue;
+      facts.train = train;
+      facts.major = Number(m[1]);
+      break;
+    }
+    if (agents.size >= 10_000) agents.clear();
+    agents.set(userAgent, facts);
+  }
+  return facts;
+}
+
+const isBotAgent = (userAgent: string) => agentFacts(userAgent).bot;
 
 const tooSoon = (s: HitSignals) => s.sentAt !== null && s.at - s.sentAt < s.scannerWindowMs;
 
@@ -96,18 +113,15 @@ const RELEASE_TRAINS: { engine: RegExp; major: number; at: number }[] = [
 const OLD_VERSIONS = 26; // about two years of four-week releases
 
 function isOldBrowser(userAgent: string, at: number): boolean {
-  for (const train of RELEASE_TRAINS) {
-    const m = train.engine.exec(userAgent);
-    if (!m) continue;
-    const current = train.major + Math.floor((at - train.at) / (28 * DAY));
-    return Number(m[1]) <= current - OLD_VERSIONS;
-  }
-  return false;
+  const { train, major } = agentFacts(userAgent);
+  if (!train) return false;
+  const current = train.major + Math.floor((at - train.at) / (28 * DAY));
+  return major <= current - OLD_VERSIONS;
 }
 
 /** The first thing about a browser-looking request that a person's browser would not do. */
 export function machineHint(s: HitSignals): MachineHint | null {
-  if (/headless/i.test(s.userAgent)) return 'headless';
+  if (agentFacts(s.userAgent).headless) return 'headless';
   if (!s.acceptLanguage) return 'no-accept-language';
   if (isOldBrowser(s.userAgent, s.at)) return 'old-browser';
   return null;

@@ -21,9 +21,11 @@ export interface HitRequest {
 /** What to answer: the same for every front end, so none can answer differently. */
 export interface HitResponse {
   status: 200 | 302 | 404;
-  headers: Record<string, string>;
-  /** Set-Cookie values. */
-  cookies: string[];
+  /**
+   * Names and values in turn, Set-Cookie among them: node:http's writeHead takes the list as
+   * it is, without walking an object's keys.
+   */
+  headers: readonly string[];
   body: string | Buffer | null;
 }
 
@@ -39,47 +41,39 @@ export const LINK_NOT_FOUND_PAGE =
 
 const NOT_FOUND: HitResponse = {
   status: 404,
-  headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
-  cookies: [],
+  headers: ['content-type', 'text/html; charset=utf-8', 'cache-control', 'no-store'],
   body: LINK_NOT_FOUND_PAGE,
 };
 
 /** An app resolving a link it opened itself (`Accept: application/json`): the same answers, as JSON. */
 const JSON_NOT_FOUND: HitResponse = {
   status: 404,
-  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-  cookies: [],
+  headers: ['content-type', 'application/json', 'cache-control', 'no-store'],
   body: JSON.stringify({ error: 'this link is not valid' } satisfies ApiError),
 };
 
 const resolved = (url: string): HitResponse => ({
   status: 200,
-  headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
-  cookies: [],
+  headers: ['content-type', 'application/json', 'cache-control', 'no-store', 'referrer-policy', 'no-referrer'],
   body: JSON.stringify({ url } satisfies ClickResolved),
 });
 
 /** An app's HTTP client asking for the destination rather than a redirect (a browser's Accept never names JSON). */
 const wantsJson = (req: HitRequest) => /\bapplication\/json\b/i.test(req.header('accept') ?? '');
 
-const redirect = (location: string, cookies: string[] = []): HitResponse => ({
+const redirect = (location: string, cookie: string | null = null): HitResponse => ({
   status: 302,
   // The tracked URL is nobody's business at the destination.
-  headers: { location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
-  cookies,
+  headers:
+    cookie === null
+      ? ['location', location, 'cache-control', 'no-store', 'referrer-policy', 'no-referrer']
+      : ['location', location, 'cache-control', 'no-store', 'referrer-policy', 'no-referrer', 'set-cookie', cookie],
   body: null,
 });
 
-const pixel = (found: boolean): HitResponse => ({
-  status: found ? 200 : 404,
-  headers: {
-    'content-type': 'image/gif',
-    'content-length': String(PIXEL.length),
-    'cache-control': 'no-store, no-cache, must-revalidate, private',
-  },
-  cookies: [],
-  body: PIXEL,
-});
+const PIXEL_HEADERS = ['content-type', 'image/gif', 'content-length', String(PIXEL.length), 'cache-control', 'no-store, no-cache, must-revalidate, private'];
+const PIXEL_FOUND: HitResponse = { status: 200, headers: PIXEL_HEADERS, body: PIXEL };
+const PIXEL_NOT_FOUND: HitResponse = { status: 404, headers: PIXEL_HEADERS, body: PIXEL };
 
 /**
  * The tracking routes, read by both front ends (the node:http fast lane production answers
@@ -160,7 +154,7 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
     const link = tracking.cachedLink(ids.linkId) ?? (await tracking.link(ids.linkId));
     const recipient = tracking.cachedRecipient(ids.recipientId) ?? (await tracking.recipient(ids.recipientId));
     if (!link || !recipient || link.messageId !== recipient.messageId || !link.tracked) return notFound;
-    const settings = await store.getSettings();
+    const settings = store.settingsNow() ?? (await store.getSettings());
     // A deep link goes out only while its scheme is still one of the apps' (settings).
     const location = link.honeypot
       ? `${config.publicUrl}/`
@@ -195,7 +189,6 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
     });
     if (history.reclassify) void tracking.record({ kind: 'reclassify', recipientId: recipient.id, ...history.reclassify });
 
-    const cookies: string[] = [];
     // A suspect click is counted, but a scanner's must never carry anyone's identity. Nor does an
     // app's resolve (no page to greet anyone on) or a card's click (the widget knows them already).
     const person = json || link.channel === 'in_app' ? null : recipient.personId;
@@ -207,12 +200,10 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
       req.header('sec-gpc') !== '1' &&
       recipient.sentAt !== null &&
       at - recipient.sentAt <= settings.identificationWindowDays * DAY;
-    if (identifies) {
-      // The value is the verified token and a base-36 time, the attributes ours: nothing needs escaping.
-      cookies.push(`${IDENTITY_COOKIE}=${identityCookie.value(req.token, at)}; Max-Age=${settings.identityCookieDays * 86_400}${cookieAttributes}`);
-    }
+    // The value is the verified token and a base-36 time, the attributes ours: nothing needs escaping.
+    const cookie = identifies ? `${IDENTITY_COOKIE}=${identityCookie.value(req.token, at)}; Max-Age=${settings.identityCookieDays * 86_400}${cookieAttributes}` : null;
     await recorded;
-    return json ? resolved(location) : redirect(location, cookies);
+    return json ? resolved(location) : redirect(location, cookie);
   }
 
   /**
@@ -264,8 +255,8 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
     const ids = openToken.verify(keys, req.token);
     const recipient = ids && (await tracking.recipient(ids.recipientId));
     // A broken image in someone's mail helps nobody: unknown tokens get the pixel too, and nothing is counted.
-    if (!recipient) return pixel(false);
-    const settings = await store.getSettings();
+    if (!recipient) return PIXEL_NOT_FOUND;
+    const settings = store.settingsNow() ?? (await store.getSettings());
     const hit = signals(req, at, recipient.sentAt, settings);
     await tracking.record({
       kind: 'open',
@@ -276,7 +267,7 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
       ip: truncateIp(hit.ip),
       userAgent: hit.userAgent.slice(0, 512) || null,
     });
-    return pixel(true);
+    return PIXEL_FOUND;
   }
 
   return { click, open };

@@ -31,7 +31,7 @@ export function trackingListener(ctx: AppContext) {
   const hits = hitHandlers(ctx);
 
   const send = (res: ServerResponse, r: HitResponse, head: boolean) => {
-    res.writeHead(r.status, r.cookies.length ? { ...r.headers, 'set-cookie': r.cookies } : r.headers);
+    res.writeHead(r.status, r.headers as string[]);
     res.end(head ? undefined : (r.body ?? undefined));
   };
 

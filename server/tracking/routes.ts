@@ -22,8 +22,8 @@ export function trackingRoutes(ctx: AppContext): Hono {
   };
 
   const respond = (r: HitResponse): Response => {
-    const headers = new Headers(r.headers);
-    for (const cookie of r.cookies) headers.append('set-cookie', cookie);
+    const headers = new Headers();
+    for (let i = 0; i < r.headers.length; i += 2) headers.append(r.headers[i]!, r.headers[i + 1]!);
     return new Response(typeof r.body === 'string' || r.body === null ? r.body : new Uint8Array(r.body), { status: r.status, headers });
   };
 

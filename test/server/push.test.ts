@@ -4,6 +4,7 @@ import type { Message, MessageCreated, MessageStats, PersonStats, PushPayload } 
 import { clickToken } from '../../server/tokens/tokens.ts';
 import { useTestServer, type TestServer } from '../support/server.ts';
 import { hit } from '../support/tracking.ts';
+import { allowSite, boot } from '../widget/support.ts';
 
 let s: TestServer;
 useTestServer(async (server) => {
@@ -81,7 +82,12 @@ describe('push messages', () => {
     expect(tapped.status).toBe(302);
     expect(tapped.headers.get('location')).toBe('myapp://orders/A-1001');
     // It went to Ann's own device: as a mail's click would, it identifies her to the site's widget.
-    expect(tapped.headers.get('set-cookie')).toMatch(/^clicktrail_id=/);
+    const cookie = tapped.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^clicktrail_id=/);
+    // And the site's widget, given that cookie, greets her.
+    await allowSite(s);
+    const identity = cookie.slice('clicktrail_id='.length, cookie.indexOf(';'));
+    expect(await boot(s, { identity })).toMatchObject({ firstName: 'Ann', identifiedBy: 'email-click' });
     const st = await stats(id);
     expect(st.clicks).toEqual({ total: 1, unique: 1, bot: 0, suspect: 0 });
 

@@ -240,6 +240,10 @@ export class SqliteStore implements Store {
 
   // ---- settings
 
+  settingsNow(): Settings | null {
+    return this.settings && Date.now() - this.settingsReadAt <= SETTINGS_TTL_MS ? this.settings : null;
+  }
+
   async getSettings(): Promise<Settings> {
     const now = Date.now();
     if (!this.settings || now - this.settingsReadAt > SETTINGS_TTL_MS) {
