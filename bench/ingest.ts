@@ -36,7 +36,7 @@ async function seed(store: Store): Promise<{ messageId: number; linkIds: number[
 }
 
 /** Clicks a second the store commits, in batches as the journal's ingester makes them, its counters included. */
-async function capacity(store: Store, batchSize: number): Promise<number> {
+export async function capacity(store: Store, batchSize: number): Promise<number> {
   const { messageId, linkIds, recipientIds } = await seed(store);
   let written = 0;
   const t0 = performance.now();

@@ -13,7 +13,8 @@ import { clientIp, truncateIp } from './client-ip.ts';
 export interface HitRequest {
   token: string;
   method: string;
-  header(name: string): string | undefined;
+  /** The request's headers by lower-case name (a Map will do: no closure made per request). */
+  headers: { get(name: string): string | undefined };
   /** The socket's remote address, when there is a socket. */
   peer: string | undefined;
 }
@@ -59,7 +60,7 @@ const resolved = (url: string): HitResponse => ({
 });
 
 /** An app's HTTP client asking for the destination rather than a redirect (a browser's Accept never names JSON). */
-const wantsJson = (req: HitRequest) => /\bapplication\/json\b/i.test(req.header('accept') ?? '');
+const wantsJson = (req: HitRequest) => /\bapplication\/json\b/i.test(req.headers.get('accept') ?? '');
 
 const redirect = (location: string, cookie: string | null = null): HitResponse => ({
   status: 302,
@@ -105,7 +106,7 @@ export const HIT_HEADERS: readonly string[] = ['user-agent', 'accept', 'accept-l
 function purposeOf(req: HitRequest): string {
   let purpose = '';
   for (const name of PURPOSE_HEADERS) {
-    const value = req.header(name);
+    const value = req.headers.get(name);
     if (value) purpose += ` ${value.toLowerCase()}`;
   }
   return purpose;
@@ -131,12 +132,12 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
   const cookieAttributes = `${config.cookieDomain ? `; Domain=${config.cookieDomain}` : ''}; Path=/${secure ? '; Secure' : ''}; SameSite=Lax`;
 
   function signals(req: HitRequest, at: number, sentAt: number | null, settings: Settings): HitSignals {
-    const ip = clientIp(req.peer, req.header('x-forwarded-for'), trusted);
+    const ip = clientIp(req.peer, req.headers.get('x-forwarded-for'), trusted);
     return {
       method: req.method,
-      userAgent: req.header('user-agent') ?? '',
+      userAgent: req.headers.get('user-agent') ?? '',
       purpose: purposeOf(req),
-      acceptLanguage: req.header('accept-language') ?? '',
+      acceptLanguage: req.headers.get('accept-language') ?? '',
       ip,
       network: scannerNetwork(ip, settings.scannerNetworks),
       at,
@@ -197,7 +198,7 @@ export function hitHandlers({ tracking, keys, config, store }: AppContext) {
       botReason === null &&
       suspectReason === null &&
       settings.leadEmailIdentification &&
-      req.header('sec-gpc') !== '1' &&
+      req.headers.get('sec-gpc') !== '1' &&
       recipient.sentAt !== null &&
       at - recipient.sentAt <= settings.identificationWindowDays * DAY;
     // The value is the verified token and a base-36 time, the attributes ours: nothing needs escaping.

@@ -98,6 +98,7 @@ export class ClickJournal {
   private retry: NodeJS.Timeout | null = null;
   private failures = 0;
   private readonly opts: Required<JournalOptions>;
+  private readonly flushTurn = () => this.flush();
 
   constructor(
     readonly dir: string,
@@ -129,7 +130,7 @@ export class ClickJournal {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
       this.tick = { promise, resolve };
-      setImmediate(() => this.flush());
+      setImmediate(this.flushTurn);
     }
     return this.tick.promise;
   }

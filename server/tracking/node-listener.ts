@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from '../context.ts';
-import { HIT_HEADERS, hitHandlers, hitRoute, type HitResponse } from './hits.ts';
+import { HIT_HEADERS, hitHandlers, hitRoute, type HitKind, type HitRequest, type HitResponse } from './hits.ts';
 
 const WANTED = new Set(HIT_HEADERS);
 const WANTED_LENGTHS = new Set(HIT_HEADERS.map((h) => h.length));
@@ -30,24 +30,26 @@ function hitHeaders(raw: string[]): Map<string, string> {
 export function trackingListener(ctx: AppContext) {
   const hits = hitHandlers(ctx);
 
-  const send = (res: ServerResponse, r: HitResponse, head: boolean) => {
+  // One async function, not closures made per request: a closure costs more than its call
+  // here, and tsx names each one it makes.
+  async function answer(req: IncomingMessage, res: ServerResponse, kind: HitKind, hit: HitRequest): Promise<void> {
+    let r: HitResponse;
+    try {
+      r = await hits[kind](hit);
+    } catch (err) {
+      console.error(`[clicktrail] ${req.method} /${kind === 'click' ? 'c' : 'o'}/…:`, err);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error');
+      return;
+    }
     res.writeHead(r.status, r.headers as string[]);
-    res.end(head ? undefined : (r.body ?? undefined));
-  };
+    res.end(req.method === 'HEAD' ? undefined : (r.body ?? undefined));
+  }
 
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     const route = hitRoute(req.method, req.url ?? '');
     if (!route) return false; // not a tracking route, or not its shape: Hono's (a 404)
-    const headers = hitHeaders(req.rawHeaders);
-    const hit = { token: route.token, method: req.method!, header: (name: string) => headers.get(name), peer: req.socket.remoteAddress };
-    hits[route.kind](hit).then(
-      (r) => send(res, r, req.method === 'HEAD'),
-      (err) => {
-        console.error(`[clicktrail] ${req.method} /${route.kind === 'click' ? 'c' : 'o'}/…:`, err);
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end('internal error');
-      },
-    );
+    void answer(req, res, route.kind, { token: route.token, method: req.method!, headers: hitHeaders(req.rawHeaders), peer: req.socket.remoteAddress });
     return true;
   };
 }

@@ -18,7 +18,7 @@ export function trackingRoutes(ctx: AppContext): Hono {
     } catch {
       peer = undefined; // no socket behind app.request()
     }
-    return { token: c.req.param('token') ?? '', method: c.req.method, header: (name) => c.req.header(name), peer };
+    return { token: c.req.param('token') ?? '', method: c.req.method, headers: { get: (name) => c.req.header(name) }, peer };
   };
 
   const respond = (r: HitResponse): Response => {
