@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { migrations } from '../../server/store/sqlite/migrations.ts';
 import { openDatabase } from '../../server/store/sqlite/database.ts';
 import { SqliteStore } from '../../server/store/sqlite/store.ts';
+import { clickedBeforeTheUpgrade, expectClicksCountedAcrossTheUpgrade } from '../support/counted-clicks.ts';
 import { removeDir, tempDir } from '../support/server.ts';
 
 const dirs: string[] = [];
@@ -32,8 +33,21 @@ describe('schema migrations', () => {
     // A message its recipients were sent is a sent one (sent_at from their earliest send): no edit can change it.
     expect(message).toMatchObject({ kind: 'marketing', from: null, replyTo: null, sentAt: 2 });
     // The upgrade's new columns and tables are there, with their defaults.
-    expect(store.db.prepare('SELECT human_clicks, opened_at FROM recipients WHERE id = 5').get()).toEqual({ human_clicks: 0, opened_at: null });
+    expect(store.db.prepare('SELECT human_opens, opened_at FROM recipients WHERE id = 5').get()).toEqual({ human_opens: 0, opened_at: null });
     expect(store.db.prepare('SELECT count(*) AS n FROM clicks').get()).toEqual({ n: 0 });
+    await store.close();
+  });
+
+  it("counts a v10 recipient's human clicks from its pairs' counts: who clicked before is no unique clicker again", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir, 'v10.db');
+    const old = openDatabase(path, 10);
+    old.exec(clickedBeforeTheUpgrade);
+    old.close();
+    const store = new SqliteStore(path);
+    await expectClicksCountedAcrossTheUpgrade(store);
+    expect((store.db.pragma('table_info(recipients)') as { name: string }[]).map((c) => c.name).filter((n) => n.startsWith('human'))).toEqual(['human_opens']);
     await store.close();
   });
 
@@ -51,13 +65,15 @@ describe('schema migrations', () => {
         (11, 1, 1, 'a@shop.test', 1, 'sent', 500, 3, 600),
         (12, 1, 2, 'b@shop.test', 1, 'sent', 400, 0, NULL),
         (13, 2, 1, 'a@shop.test', 1, 'pending', NULL, 0, NULL);
+      INSERT INTO recipient_link_counts (recipient_id, link_id, message_id, human, first_at, last_at) VALUES (11, 1, 1, 3, 550, 590);
     `);
     old.close();
 
     const store = new SqliteStore(path);
     expect((await store.getMessage(1))!.sentAt).toBe(400);
     expect((await store.getMessage(2))!.sentAt).toBeNull();
-    expect(store.db.prepare('SELECT id, person_id, human_clicks, opened_at, visitor_id, dismissed_at FROM recipients ORDER BY id').all()).toEqual([
+    const humanClicks = '(SELECT coalesce(sum(human), 0) FROM recipient_link_counts WHERE recipient_id = recipients.id) AS human_clicks';
+    expect(store.db.prepare(`SELECT id, person_id, ${humanClicks}, opened_at, visitor_id, dismissed_at FROM recipients ORDER BY id`).all()).toEqual([
       { id: 11, person_id: 1, human_clicks: 3, opened_at: 600, visitor_id: null, dismissed_at: null },
       { id: 12, person_id: 2, human_clicks: 0, opened_at: null, visitor_id: null, dismissed_at: null },
       { id: 13, person_id: 1, human_clicks: 0, opened_at: null, visitor_id: null, dismissed_at: null },

@@ -4,7 +4,9 @@ import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { migrate, migrations } from '../../server/store/postgres/migrations.ts';
 import { PgStore } from '../../server/store/postgres/store.ts';
+import { openDatabase } from '../../server/store/sqlite/database.ts';
 import { SqliteStore } from '../../server/store/sqlite/store.ts';
+import { clickedBeforeTheUpgrade, expectClicksCountedAcrossTheUpgrade } from '../support/counted-clicks.ts';
 import { emptyDatabase, setAvailable, testCluster } from '../support/postgres.ts';
 import { removeDir, tempDir } from '../support/server.ts';
 
@@ -127,6 +129,32 @@ describe('PostgreSQL schema migrations', () => {
     const claims = await s.claimReplyEmails(clock, 50);
     expect(claims).toEqual([expect.objectContaining({ conversationId: 6, after: message.id - 1, through: message.id, attempt: 1 })]);
     expect((await s.replyEmailContent(claims[0]!)).replies.map((r) => r.body)).toEqual(['and one more thing']);
+  });
+
+  it("count a recipient's human clicks of version 4 from its pairs' counts, as SQLite does: who clicked before is no unique clicker again", async () => {
+    const url = emptyDatabase(testCluster());
+    const pool = new pg.Pool({ connectionString: url });
+    try {
+      await migrate(pool, 4);
+      await pool.query(clickedBeforeTheUpgrade);
+    } finally {
+      await pool.end();
+    }
+    const s = store(url);
+    await expectClicksCountedAcrossTheUpgrade(s);
+    expect(await query(url, `SELECT column_name FROM information_schema.columns WHERE table_name = 'recipients' AND column_name LIKE 'human%'`)).toEqual([
+      { column_name: 'human_opens' },
+    ]);
+
+    // SQLite's release before, upgraded: the same counts.
+    const dir = tempDir();
+    closers.push(() => removeDir(dir));
+    const old = openDatabase(join(dir, 'ct.db'), 10);
+    old.exec(clickedBeforeTheUpgrade);
+    old.close();
+    const lite = new SqliteStore(join(dir, 'ct.db'));
+    closers.push(() => lite.close());
+    await expectClicksCountedAcrossTheUpgrade(lite);
   });
 
   it('refuse a database from a newer release rather than guess at it', async () => {

@@ -119,7 +119,11 @@ async function rows(store: Store) {
     messages: await sql(store, 'SELECT * FROM message_counts ORDER BY message_id'),
     hours: await sql(store, 'SELECT message_id, hour, human, bot FROM click_hours ORDER BY message_id, hour'),
     reasons: await sql(store, 'SELECT recipient_id, link_id, message_id, verdict, reason, n FROM click_reasons ORDER BY recipient_id, link_id, verdict, reason'),
-    recipients: await sql(store, 'SELECT id, human_clicks, human_opens, opened_at FROM recipients ORDER BY id'),
+    // A recipient's human clicks are its pairs' (recipientsSql.humanClicks).
+    recipients: await sql(
+      store,
+      'SELECT id, (SELECT coalesce(sum(human), 0) FROM recipient_link_counts WHERE recipient_id = r.id) AS human_clicks, human_opens, opened_at FROM recipients r ORDER BY id',
+    ),
     journal: await sql(store, 'SELECT node, segment, "offset" FROM click_journals ORDER BY node'),
   };
 }
@@ -164,6 +168,64 @@ describe('the PostgreSQL store, write for write as the SQLite one', () => {
       expect(refused[1]!.error).toBe('no recipient 999');
     }
     expect(await rows(pg)).toEqual(await rows(lite));
+  });
+  it('writes text as the journal has it, whatever COPY would take for its own (tabs, line ends, backslashes, \\N)', async () => {
+    const { lite, pg } = pair();
+    const ids = await seedStore(lite);
+    await seedStore(pg);
+    const odd = ['tab\there', 'two\nlines', 'cr\rhere', 'back\\slash', '\\N', '\\.', 'naïve ☃', ''];
+    const batch: TrackingWrite[] = odd.flatMap((text, i): TrackingWrite[] => [
+      { kind: 'click', linkId: ids.links[i % 4]!, recipientId: ids.recipients[i % 5]!, messageId: ids.messageId, at: 1_000 + i, botReason: null, ip: text, userAgent: text },
+      { kind: 'open', recipientId: ids.recipients[i % 5]!, messageId: ids.messageId, at: 2_000 + i, botReason: null, ip: text, userAgent: text },
+    ]);
+    for (const store of [lite, pg]) await store.commit(batch, { node: 'n', from: null, to: { segment: 1, offset: 1 } });
+    expect((await sql<{ user_agent: string }>(pg, 'SELECT user_agent FROM clicks ORDER BY id')).map((r) => r.user_agent)).toEqual(odd);
+    expect(await rows(pg)).toEqual(await rows(lite));
+  });
+
+  it('takes an id a journal line spells as digits for the number it is, as SQLite does', async () => {
+    const { lite, pg } = pair();
+    const ids = await seedStore(lite);
+    await seedStore(pg);
+    const [link] = ids.links;
+    const [first, second] = ids.recipients;
+    const click = (recipientId: unknown, linkId: unknown, at: number): TrackingWrite =>
+      ({ kind: 'click', linkId, recipientId, messageId: ids.messageId, at, botReason: null, ip: null, userAgent: 'ua' }) as TrackingWrite;
+    // One pair each, however it is spelled: its first human click counted once.
+    const batch = [click(first, link, 1), click(String(first), link, 2), click(first, String(link), 3), click(String(second), String(link), 4), click(second, link, 5)];
+    for (const store of [lite, pg]) await store.commit(batch, { node: 'n', from: null, to: { segment: 1, offset: 1 } });
+    expect(await rows(pg)).toEqual(await rows(lite));
+    expect((await pg.messageStats(ids.messageId)).clicks).toEqual({ total: 5, unique: 2, bot: 0, suspect: 0 });
+  });
+});
+
+describe('two nodes writing the same people on PostgreSQL', () => {
+  it("count a person's first click once when two nodes commit their first clicks on two links at the same moment", async () => {
+    const { pg } = pair();
+    const other = new PgStore(pg.url);
+    stores.push(other);
+    const m = await pg.createMessage({
+      subject: 's',
+      html: 'x',
+      text: null,
+      channel: 'email',
+      goal: null,
+      audience: null,
+      push: null,
+      compiled: { links: [0, 1].map((i) => ({ position: i, url: `https://x.test/${i}`, text: `l${i}`, tracked: true, part: 'html' as const })), html: ['x'], text: null } as never,
+    });
+    await pg.addRecipients(m.id, Array.from({ length: 300 }, (_, i) => ({ email: `p${i}@shop.test` })));
+    const people = await sql<{ id: number }>(pg, 'SELECT id FROM recipients ORDER BY id');
+    const firstClicks = (linkId: number): TrackingWrite[] =>
+      people.map(({ id }) => ({ kind: 'click', linkId, recipientId: id, messageId: m.id, at: 1_000, botReason: null, ip: null, userAgent: 'ua' }));
+    // Each node's batch names every person: one waits for the other's locks, then sees its clicks.
+    await Promise.all([
+      pg.commit(firstClicks(m.links[0]!.id), { node: 'a', from: null, to: { segment: 1, offset: 1 } }),
+      other.commit(firstClicks(m.links[1]!.id), { node: 'b', from: null, to: { segment: 1, offset: 1 } }),
+    ]);
+    const stats = await pg.messageStats(m.id);
+    expect(stats.clicks).toEqual({ total: 600, unique: 300, bot: 0, suspect: 0 });
+    expect(stats.links.map((l) => l.clicks.unique)).toEqual([300, 300]);
   });
 });
 

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { SuspectReason } from '../../../api/types.ts';
 import { HitRefused, type TrackingWrite } from '../store.ts';
 import { bump, NEIGHBOUR_MS, type Delta } from '../rows.ts';
-import type { Run, Statements } from './database.ts';
+import { arrayLiteral, copyRow, type CopyIn, type Run, type Statements } from './database.ts';
 
 const HOUR = 3_600_000;
 
@@ -32,6 +32,7 @@ export class Counters {
   readonly opens = new Map<number, Delta>();
   readonly hours = new Map<string, { messageId: number; hour: number; human: number; bot: number }>();
   readonly reasons = new Map<string, ReasonRow>();
+  private lastHour: { messageId: number; hour: number; human: number; bot: number } | null = null;
 
   reason(recipientId: number, linkId: number, messageId: number, verdict: 'bot' | 'suspect', reason: string, n: number): void {
     const key = JSON.stringify([recipientId, linkId, verdict, reason]);
@@ -42,10 +43,13 @@ export class Counters {
 
   hour(messageId: number, at: number) {
     const hour = Math.floor(at / HOUR) * HOUR;
+    // A run's hits are mostly of one message and hour: the last one asked, without a key made for it.
+    const last = this.lastHour;
+    if (last && last.messageId === messageId && last.hour === hour) return last;
     const key = `${messageId}:${hour}`;
     let h = this.hours.get(key);
     if (!h) this.hours.set(key, (h = { messageId, hour, human: 0, bot: 0 }));
-    return h;
+    return (this.lastHour = h);
   }
 
   /** Adds another batch part's counters (a part that was written: commitEach's savepoints). */
@@ -120,6 +124,31 @@ export class LinkFacts {
   }
 }
 
+/** An id a journal line spelled as its digits ("5"), which the database and SQLite take for the number. */
+function spelledNumber(id: unknown): boolean {
+  return typeof id === 'string' && String(Number(id)) === id;
+}
+
+function asNumber(id: unknown): unknown {
+  return spelledNumber(id) ? Number(id) : id;
+}
+
+/**
+ * The write with its ids as numbers where a journal line spelled one as its digits: the
+ * batch's maps key a row once however it was spelled, so no statement writes one row twice
+ * (which PostgreSQL refuses for the whole statement).
+ */
+function withNumberIds<W extends TrackingWrite>(w: W): W {
+  const ids = w as { recipientId: unknown; linkId?: unknown; messageId?: unknown };
+  if (!spelledNumber(ids.recipientId) && !spelledNumber(ids.linkId) && !spelledNumber(ids.messageId)) return w;
+  return {
+    ...w,
+    recipientId: asNumber(ids.recipientId),
+    ...('linkId' in w ? { linkId: asNumber(ids.linkId) } : {}),
+    ...('messageId' in w ? { messageId: asNumber(ids.messageId) } : {}),
+  };
+}
+
 /** Errors about the write itself: data exceptions (SQLSTATE class 22) and constraint violations (23). Any other is the database's: waited for, never set aside. */
 export function refusesTheWrite(err: unknown): boolean {
   if (err instanceof HitRefused) return true;
@@ -138,8 +167,8 @@ export function refusesTheWrite(err: unknown): boolean {
  * saw every hit: no shared verdicts (as ../sqlite/click-batch.ts).
  */
 export async function severalNodes(run: Run, s: Statements, batch: TrackingWrite[]): Promise<boolean> {
-  const ids = [...new Set(batch.map((w) => w.recipientId).filter((id) => Number.isSafeInteger(id)))].sort((a, b) => a - b);
-  if (ids.length > 0) await run(s.clicks.lockRecipients, [ids]);
+  const ids = [...new Set(batch.map((w) => withNumberIds(w).recipientId).filter((id) => Number.isSafeInteger(id)))].sort((a, b) => a - b);
+  if (ids.length > 0) await run(s.clicks.lockRecipients, [arrayLiteral(ids)]);
   const { rows } = await run(s.journal.nodes);
   return (rows[0] as { n: number }).n > 1;
 }
@@ -147,60 +176,109 @@ export async function severalNodes(run: Run, s: Statements, batch: TrackingWrite
 /**
  * A batch of the click journal's writes in the open transaction, with the semantics of
  * ../sqlite/click-batch.ts write for write, in bulk: the clicks and opens between two
- * reclassifications are a run, written with one statement per table (the rows as arrays,
- * unnest). Who is a unique clicker depends on what each pair and recipient had before the
- * run: the upserts return the counts after, the run's own part is known, the difference is
- * what was there. A reclassification reads what the runs before it wrote, so each run is in
- * the database before the next step; the additive counters go into `counters`.
+ * reclassifications are a run, written with one statement per table (the hits by COPY, the
+ * counters as arrays, unnest). Who is a unique clicker depends on what each pair and recipient
+ * had before the run: the pairs' upsert returns those whose human count after is the run's own,
+ * and a recipient's human clicks are the sum of its pairs', read after the run for those whose
+ * pairs in it had none before. A reclassification reads what the runs before it wrote, so each
+ * run is in the database before the next step; the additive counters go into `counters`.
  */
-export async function applyClicks(run: Run, s: Statements, facts: LinkFacts, batch: TrackingWrite[], counters: Counters, shared: boolean): Promise<void> {
+export async function applyClicks(
+  run: Run,
+  copyIn: CopyIn,
+  s: Statements,
+  facts: LinkFacts,
+  batch: TrackingWrite[],
+  counters: Counters,
+  shared: boolean,
+): Promise<void> {
   let hits: (Click | Open)[] = [];
-  for (const w of batch) {
+  for (const line of batch) {
+    const w = withNumberIds(line);
     if (w.kind === 'click' || w.kind === 'open') {
       hits.push(w);
       continue;
     }
-    await applyRun(run, s, facts, hits, counters, shared);
+    await applyRun(run, copyIn, s, facts, hits, counters, shared);
     hits = [];
     await reclassify(run, s, w as Reclassify, counters);
   }
-  await applyRun(run, s, facts, hits, counters, shared);
+  await applyRun(run, copyIn, s, facts, hits, counters, shared);
 }
 
-async function applyRun(run: Run, s: Statements, facts: LinkFacts, hits: (Click | Open)[], counters: Counters, shared: boolean): Promise<void> {
+/**
+ * A statement sent, and the JavaScript of the next one done while the database runs it: one
+ * statement at a time on the connection, and neither side waits for the other's work. A
+ * failure is the caller's once it awaits (its rejection is never an unhandled one meanwhile).
+ */
+function sent<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
+/** A run's clicks of one recipient on one link: a recipient_link_counts row's part of the run. */
+interface Pair {
+  recipient: number;
+  link: number;
+  message: number;
+  human: number;
+  bot: number;
+  suspect: number;
+  first: number | null;
+  last: number | null;
+  /** The pair had no human click before the run (as the pairs' upsert tells). */
+  firstHuman: boolean;
+}
+
+/** A run's hits of one recipient. */
+interface Person {
+  pairs: Pair[];
+  /** Human clicks and opens in the run. */
+  clicks: number;
+  opens: number;
+  openedAt: number | null;
+  /** The messages of the first human click and open, which a unique one is counted for. */
+  clickMessage: number;
+  openMessage: number;
+}
+
+async function applyRun(run: Run, copyIn: CopyIn, s: Statements, facts: LinkFacts, hits: (Click | Open)[], counters: Counters, shared: boolean): Promise<void> {
   if (hits.length === 0) return;
   const clicks = hits.filter((w): w is Click => w.kind === 'click');
   const opens = hits.filter((w): w is Open => w.kind === 'open');
-  const verdicts = shared ? await sharedVerdicts(run, s, facts, clicks) : clicks.map(() => null);
+  const verdicts = shared ? await sharedVerdicts(run, s, facts, clicks) : null;
+  // Which of the run's recipients the database does not have, read while the run is made ready
+  // (of every hit: only a human one is refused for it, after the writes, as SQLite refuses it).
+  const missingRead = sent(run(s.recipients.missing, [arrayLiteral([...new Set(hits.map((w) => w.recipientId))])]));
 
-  const c = { link: [] as number[], recipient: [] as number[], message: [] as number[], at: [] as number[], bot: [] as (string | null)[], suspect: [] as (string | null)[], ip: [] as (string | null)[], ua: [] as (string | null)[] };
-  const pairs = new Map<string, { recipient: number; link: number; message: number; human: number; bot: number; suspect: number; first: number | null; last: number | null }>();
-  const recipients = new Map<number, { clicks: number; opens: number; openedAt: number | null; clickMessage: number; openMessage: number }>();
-  const recipient = (w: Click | Open) => {
-    let r = recipients.get(w.recipientId);
-    if (!r) recipients.set(w.recipientId, (r = { clicks: 0, opens: 0, openedAt: null, clickMessage: w.messageId, openMessage: w.messageId }));
-    return r;
+  const people = new Map<number, Person>();
+  const pairs: Pair[] = [];
+  const person = (w: Click | Open) => {
+    let p = people.get(w.recipientId);
+    if (!p) people.set(w.recipientId, (p = { pairs: [], clicks: 0, opens: 0, openedAt: null, clickMessage: w.messageId, openMessage: w.messageId }));
+    return p;
   };
 
-  clicks.forEach((w, i) => {
+  let clickRows = '';
+  for (let i = 0; i < clicks.length; i++) {
+    const w = clicks[i]!;
     // The node that answered judged it on its own hits; the database has every node's.
-    const shared = verdicts[i]!;
+    const shared = verdicts ? verdicts[i]! : null;
     // Every link within a minute, and this request gave a second signal: a machine's, as on one node.
     const botReason = shared === 'honeypot' ? 'honeypot' : shared === 'burst' && w.hint ? 'burst' : w.botReason;
     const human = botReason === null;
     const suspect = human ? (w.suspectReason ?? (shared === 'burst' ? 'burst' : null)) : null;
-    c.link.push(w.linkId);
-    c.recipient.push(w.recipientId);
-    c.message.push(w.messageId);
-    c.at.push(w.at);
-    c.bot.push(botReason);
-    c.suspect.push(suspect);
-    c.ip.push(w.ip);
-    c.ua.push(w.userAgent);
+    clickRows += copyRow([w.linkId, w.recipientId, w.messageId, w.at, botReason, suspect, w.ip, w.userAgent]);
 
-    const key = `${w.recipientId}:${w.linkId}`;
-    let pair = pairs.get(key);
-    if (!pair) pairs.set(key, (pair = { recipient: w.recipientId, link: w.linkId, message: w.messageId, human: 0, bot: 0, suspect: 0, first: null, last: null }));
+    const r = person(w);
+    // A recipient clicks few links of a mail: a look along them, no key made.
+    let pair: Pair | undefined;
+    for (const p of r.pairs) if (p.link === w.linkId) pair = p;
+    if (!pair) {
+      pair = { recipient: w.recipientId, link: w.linkId, message: w.messageId, human: 0, bot: 0, suspect: 0, first: null, last: null, firstHuman: false };
+      r.pairs.push(pair);
+      pairs.push(pair);
+    }
     if (botReason) counters.reason(w.recipientId, w.linkId, w.messageId, 'bot', botReason, 1);
     if (suspect) {
       pair.suspect++;
@@ -214,7 +292,6 @@ async function applyRun(run: Run, s: Statements, facts: LinkFacts, hits: (Click 
       pair.last = w.at;
       bump(counters.links, w.linkId).total++;
       bump(counters.clicks, w.messageId).total++;
-      const r = recipient(w);
       if (r.clicks++ === 0) r.clickMessage = w.messageId;
       counters.hour(w.messageId, w.at).human++;
     } else {
@@ -223,18 +300,16 @@ async function applyRun(run: Run, s: Statements, facts: LinkFacts, hits: (Click 
       bump(counters.clicks, w.messageId).bot++;
       counters.hour(w.messageId, w.at).bot++;
     }
-  });
+  }
 
-  const o = { recipient: [] as number[], message: [] as number[], at: [] as number[], bot: [] as (string | null)[], ip: [] as (string | null)[], ua: [] as (string | null)[] };
+  const missing = new Set(((await missingRead).rows as { id: number }[]).map((r) => r.id));
+  // The clicks go in while the opens and the counters are made ready.
+  const clicksIn = clicks.length > 0 ? sent(copyIn(s.clicks.copy, clickRows)) : null;
+  let openRows = '';
   for (const w of opens) {
-    o.recipient.push(w.recipientId);
-    o.message.push(w.messageId);
-    o.at.push(w.at);
-    o.bot.push(w.botReason);
-    o.ip.push(w.ip);
-    o.ua.push(w.userAgent);
+    openRows += copyRow([w.recipientId, w.messageId, w.at, w.botReason, w.ip, w.userAgent]);
     if (w.botReason === null) {
-      const r = recipient(w);
+      const r = person(w);
       if (r.opens++ === 0) {
         r.openMessage = w.messageId;
         r.openedAt = w.at;
@@ -244,46 +319,56 @@ async function applyRun(run: Run, s: Statements, facts: LinkFacts, hits: (Click 
       bump(counters.opens, w.messageId).bot++;
     }
   }
+  const opensIn = async () => {
+    await clicksIn;
+    if (opens.length > 0) await copyIn(s.opens.copy, openRows);
+  };
+  const hitsIn = sent(opensIn());
 
-  if (clicks.length > 0) await run(s.clicks.insert, [c.link, c.recipient, c.message, c.at, c.bot, c.suspect, c.ip, c.ua]);
-  if (opens.length > 0) await run(s.opens.insert, [o.recipient, o.message, o.at, o.bot, o.ip, o.ua]);
+  // In key order, as every node does: two nodes' batches lock shared rows in the same order.
+  pairs.sort((a, b) => a.recipient - b.recipient || a.link - b.link);
+  const pairValues = [
+    pairs.map((p) => p.recipient),
+    pairs.map((p) => p.link),
+    pairs.map((p) => p.message),
+    pairs.map((p) => p.human),
+    pairs.map((p) => p.bot),
+    pairs.map((p) => p.suspect),
+    pairs.map((p) => p.first),
+    pairs.map((p) => p.last),
+  ].map(arrayLiteral);
+  await hitsIn;
+  const pairsIn = pairs.length > 0 ? sent(run(s.counts.pair, pairValues)) : null;
+  const openers: number[] = [];
+  people.forEach((r, id) => r.opens > 0 && openers.push(id));
+  openers.sort((a, b) => a - b);
+  const openValues = [openers, openers.map((id) => people.get(id)!.opens), openers.map((id) => people.get(id)!.openedAt)].map(arrayLiteral);
 
-  if (pairs.size > 0) {
-    // In key order, as every node does: two nodes' batches lock shared rows in the same order.
-    const rows = [...pairs.values()].sort((a, b) => a.recipient - b.recipient || a.link - b.link);
-    const { rows: after } = await run(s.counts.pair, [
-      rows.map((p) => p.recipient),
-      rows.map((p) => p.link),
-      rows.map((p) => p.message),
-      rows.map((p) => p.human),
-      rows.map((p) => p.bot),
-      rows.map((p) => p.suspect),
-      rows.map((p) => p.first),
-      rows.map((p) => p.last),
-    ]);
-    for (const a of after as { recipient_id: number; link_id: number; human: number }[]) {
-      const pair = pairs.get(`${a.recipient_id}:${a.link_id}`)!;
-      // The pair had no human click before the run: its first is this run's (SQLite: the count is 1 after it).
-      if (pair.human > 0 && a.human - pair.human === 0) bump(counters.links, pair.link).unique++;
+  for (const a of pairsIn ? ((await pairsIn).rows as { recipient_id: number; link_id: number }[]) : []) {
+    const pair = people.get(a.recipient_id)!.pairs.find((p) => p.link === a.link_id)!;
+    pair.firstHuman = true;
+    bump(counters.links, pair.link).unique++;
+  }
+  // A hit names a recipient the database does not have (it was replaced, or the recipient removed).
+  people.forEach((r, id) => {
+    if ((r.clicks > 0 || r.opens > 0) && missing.has(id)) throw new HitRefused(`no recipient ${id}`);
+  });
+  // A recipient's human clicks are the sum of its pairs': one whose pairs in the run had none
+  // before may have had some on another link. Its lock (severalNodes) keeps every other node's
+  // batch of it out until this one commits, so the sum is of every click but the run's own.
+  const maybeFirst: number[] = [];
+  people.forEach((r, id) => r.clicks > 0 && r.pairs.every((p) => p.human === 0 || p.firstHuman) && maybeFirst.push(id));
+  if (maybeFirst.length > 0) {
+    const { rows } = await run(s.counts.humanClicksOf, [arrayLiteral(maybeFirst)]);
+    // Its human clicks are the run's own: its first click is in it (SQLite: the count is 1 after it).
+    for (const a of rows as { recipient_id: number; human_clicks: number }[]) {
+      const r = people.get(a.recipient_id)!;
+      if (a.human_clicks === r.clicks) bump(counters.clicks, r.clickMessage).unique++;
     }
   }
-
-  if (recipients.size > 0) {
-    const ids = [...recipients.keys()].sort((a, b) => a - b);
-    const { rows: after } = await run(s.recipients.countHits, [
-      ids,
-      ids.map((id) => recipients.get(id)!.clicks),
-      ids.map((id) => recipients.get(id)!.opens),
-      ids.map((id) => recipients.get(id)!.openedAt),
-    ]);
-    const found = new Map((after as { id: number; human_clicks: number; human_opens: number }[]).map((a) => [a.id, a]));
-    // A hit names a recipient the database does not have (it was replaced, or the recipient removed).
-    for (const id of recipients.keys()) if (!found.has(id)) throw new HitRefused(`no recipient ${id}`);
-    for (const [id, r] of recipients) {
-      const a = found.get(id)!;
-      if (r.clicks > 0 && a.human_clicks - r.clicks === 0) bump(counters.clicks, r.clickMessage).unique++;
-      if (r.opens > 0 && a.human_opens - r.opens === 0) bump(counters.opens, r.openMessage).unique++;
-    }
+  if (openers.length > 0) {
+    const { rows } = await run(s.recipients.countOpens, openValues);
+    for (const { id } of rows as { id: number }[]) bump(counters.opens, people.get(id)!.openMessage).unique++;
   }
 }
 
@@ -309,7 +394,7 @@ async function sharedVerdicts(run: Run, s: Statements, facts: LinkFacts, clicks:
   if (windows.size === 0) return verdicts;
 
   const ids = [...windows.keys()];
-  const { rows } = await run(s.clicks.neighbours, [ids, ids.map((id) => windows.get(id)!.lo), ids.map((id) => windows.get(id)!.hi)]);
+  const { rows } = await run(s.clicks.neighbours, [ids, ids.map((id) => windows.get(id)!.lo), ids.map((id) => windows.get(id)!.hi)].map(arrayLiteral));
   const seen = new Map<number, { linkId: number; at: number; honeypot: boolean }[]>();
   for (const r of rows as { recipient_id: number; link_id: number; at: number; honeypot: number }[]) {
     let list = seen.get(r.recipient_id);
@@ -373,50 +458,50 @@ async function reclassify(run: Run, s: Statements, w: Reclassify, counters: Coun
     totals.total -= n;
     totals.bot += n;
     totals.suspect -= suspect;
-    const { rows: r } = await run(s.recipients.countClicks, [-n, w.recipientId]);
+    const { rows: r } = await run(s.recipients.humanClicks, [w.recipientId]);
     if (r.length === 0) throw new HitRefused(`no recipient ${w.recipientId}`);
     if ((r[0] as { human_clicks: number }).human_clicks === 0) totals.unique--;
   }
 }
 
-/** The batch's additive counters, one statement per table, in key order (the same lock order on every node). */
+/** The batch's additive counters, in one statement (counts.batch), each table's rows in key order. */
 export async function writeCounters(run: Run, s: Statements, counters: Counters): Promise<void> {
-  if (counters.links.size > 0) {
-    const ids = [...counters.links.keys()].sort((a, b) => a - b);
-    const d = ids.map((id) => counters.links.get(id)!);
-    await run(s.counts.link, [ids, d.map((x) => x.total), d.map((x) => x.unique), d.map((x) => x.bot), d.map((x) => x.suspect)]);
-  }
-  const messages = [...new Set([...counters.clicks.keys(), ...counters.opens.keys()])].sort((a, b) => a - b);
-  if (messages.length > 0) {
-    const zero: Delta = { total: 0, unique: 0, bot: 0, suspect: 0 };
-    const cl = messages.map((id) => counters.clicks.get(id) ?? zero);
-    const op = messages.map((id) => counters.opens.get(id) ?? zero);
-    await run(s.counts.message, [
-      messages,
-      cl.map((x) => x.total),
-      cl.map((x) => x.unique),
-      cl.map((x) => x.bot),
-      cl.map((x) => x.suspect),
-      op.map((x) => x.total),
-      op.map((x) => x.unique),
-      op.map((x) => x.bot),
-    ]);
-  }
-  if (counters.reasons.size > 0) {
-    const rows = [...counters.reasons.values()].sort((a, b) => a.recipientId - b.recipientId || a.linkId - b.linkId || cmp(a.verdict, b.verdict) || cmp(a.reason, b.reason));
-    await run(s.counts.reason, [
-      rows.map((r) => r.recipientId),
-      rows.map((r) => r.linkId),
-      rows.map((r) => r.messageId),
-      rows.map((r) => r.verdict),
-      rows.map((r) => r.reason),
-      rows.map((r) => r.n),
-    ]);
-  }
-  if (counters.hours.size > 0) {
-    const rows = [...counters.hours.values()].sort((a, b) => a.messageId - b.messageId || a.hour - b.hour);
-    await run(s.counts.hour, [rows.map((h) => h.messageId), rows.map((h) => h.hour), rows.map((h) => h.human), rows.map((h) => h.bot)]);
-  }
+  const linkIds = [...counters.links.keys()].sort((a, b) => a - b);
+  const links = linkIds.map((id) => counters.links.get(id)!);
+  const messageIds = [...new Set([...counters.clicks.keys(), ...counters.opens.keys()])].sort((a, b) => a - b);
+  const zero: Delta = { total: 0, unique: 0, bot: 0, suspect: 0 };
+  const clicks = messageIds.map((id) => counters.clicks.get(id) ?? zero);
+  const opens = messageIds.map((id) => counters.opens.get(id) ?? zero);
+  const reasons = [...counters.reasons.values()].sort(
+    (a, b) => a.recipientId - b.recipientId || a.linkId - b.linkId || cmp(a.verdict, b.verdict) || cmp(a.reason, b.reason),
+  );
+  const hours = [...counters.hours.values()].sort((a, b) => a.messageId - b.messageId || a.hour - b.hour);
+  if (linkIds.length + messageIds.length + reasons.length + hours.length === 0) return;
+  await run(s.counts.batch, [
+    linkIds,
+    links.map((x) => x.total),
+    links.map((x) => x.unique),
+    links.map((x) => x.bot),
+    links.map((x) => x.suspect),
+    messageIds,
+    clicks.map((x) => x.total),
+    clicks.map((x) => x.unique),
+    clicks.map((x) => x.bot),
+    clicks.map((x) => x.suspect),
+    opens.map((x) => x.total),
+    opens.map((x) => x.unique),
+    opens.map((x) => x.bot),
+    reasons.map((r) => r.recipientId),
+    reasons.map((r) => r.linkId),
+    reasons.map((r) => r.messageId),
+    reasons.map((r) => r.verdict),
+    reasons.map((r) => r.reason),
+    reasons.map((r) => r.n),
+    hours.map((h) => h.messageId),
+    hours.map((h) => h.hour),
+    hours.map((h) => h.human),
+    hours.map((h) => h.bot),
+  ]);
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -17,6 +17,57 @@ export interface Statement {
 /** Runs a statement on a connection (a transaction's) or the pool. */
 export type Run = (statement: Statement, values?: unknown[]) => Promise<pg.QueryResult>;
 
+/**
+ * Sends rows in COPY's text format (copyRow) to a `COPY … FROM STDIN` statement on a
+ * transaction's connection: the bulk insert, with no array parameters to build and parse and
+ * its rows put in a page at a time. Its statement is never prepared (COPY cannot be).
+ */
+export type CopyIn = (statement: Statement, rows: string) => Promise<void>;
+
+/**
+ * An array parameter's literal, made here for the arrays of a batch (a value per hit, pair or
+ * recipient): pg would quote and escape each number of them one by one. Each element is as pg
+ * makes it (NULL; a number's text, which needs no quotes; anything else quoted as pg quotes it),
+ * so the database reads the same values, and refuses the same ones.
+ */
+export function arrayLiteral(values: readonly unknown[]): string {
+  let literal = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i > 0) literal += ',';
+    if (v === null || v === undefined) literal += 'NULL';
+    else if (typeof v === 'number') literal += String(v);
+    else if (Array.isArray(v)) throw new TypeError(`an array is not a column's value: ${JSON.stringify(v)}`);
+    else literal += '"' + (typeof v === 'object' ? JSON.stringify(v) : String(v)).replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+  }
+  return literal + '}';
+}
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * A row of COPY's text format. Each value is what pg would send for it as an element of an
+ * array parameter (a string as it is, a number's or a boolean's text, an object's JSON; null
+ * and undefined are NULL), so a line of the journal lands as it did through unnest, and a value
+ * its column does not take is refused by the database the same way (SQLSTATE class 22 or 23).
+ * An array is no column's value (through unnest it made the array parameter malformed): refused.
+ */
+export function copyRow(values: unknown[]): string {
+  let row = '';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    let field: string;
+    if (v === null || v === undefined) field = '\\N';
+    else if (Array.isArray(v)) throw new TypeError(`an array is not a column's value: ${JSON.stringify(v)}`);
+    else {
+      const text = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      field = /[\\\n\r\t]/.test(text) ? text.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]!) : text;
+    }
+    row += i === 0 ? field : '\t' + field;
+  }
+  return row + '\n';
+}
+
 function named<T extends Record<string, string>>(group: string, sql: T): { [K in keyof T]: Statement } {
   return Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, { name: `${group}.${name}`, text }])) as { [K in keyof T]: Statement };
 }

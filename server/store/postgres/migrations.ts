@@ -273,6 +273,12 @@ export const migrations: string[] = [
   CREATE INDEX reply_emails_by_conversation ON reply_emails (conversation_id);
   CREATE INDEX reply_emails_unfinished ON reply_emails (claimed_at) WHERE status IN ('sending', 'failed');
   `,
+  // 5: as SQLite's 11: a recipient's human clicks are the sum of its recipient_link_counts
+  // rows' (both were always written together), read from there: the ingest no longer rewrites
+  // a recipient row for each click, only for a human open.
+  `
+  ALTER TABLE recipients DROP COLUMN human_clicks;
+  `,
 ];
 
 /** The advisory lock key the migrations run under: one server at a time, however many start. */

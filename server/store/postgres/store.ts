@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type {
   ClickCounts,
   ConversationMessage,
@@ -42,7 +43,7 @@ import {
   type VisitorScope,
 } from '../store.ts';
 import { applyClicks, Counters, LinkFacts, refusesTheWrite, severalNodes, writeCounters } from './click-batch.ts';
-import { createPool, isStatementError, statements as s, type Run, type Statement } from './database.ts';
+import { createPool, isStatementError, statements as s, type CopyIn, type Run, type Statement } from './database.ts';
 import { migrate } from './migrations.ts';
 import {
   iso,
@@ -88,6 +89,16 @@ const runOn =
   (q: pg.Pool | pg.PoolClient): Run =>
   (statement: Statement, values: unknown[] = []) =>
     q.query({ name: statement.name, text: statement.text, values });
+
+const copyOn =
+  (client: pg.PoolClient): CopyIn =>
+  (statement: Statement, rows: string) =>
+    new Promise<void>((resolve, reject) => {
+      const stream = client.query(copyFrom(statement.text));
+      stream.on('error', reject);
+      stream.on('finish', resolve);
+      stream.end(rows);
+    });
 
 /**
  * The store on a PostgreSQL database shared by any number of servers: CLICKTRAIL_DATABASE_URL.
@@ -165,14 +176,14 @@ export class PgStore implements Store {
   }
 
   /** fn in one transaction on one connection: committed when it resolves, rolled back when it throws. */
-  private async transaction<T>(fn: (run: Run) => Promise<T>): Promise<T> {
+  private async transaction<T>(fn: (run: Run, copyIn: CopyIn) => Promise<T>): Promise<T> {
     await this.ready();
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       try {
-        const result = await fn(runOn(client));
+        const result = await fn(runOn(client), copyOn(client));
         await client.query('COMMIT');
         return result;
       } catch (err) {
@@ -191,12 +202,12 @@ export class PgStore implements Store {
   // ---- the click journal's writes (JournalTarget)
 
   async commit(batch: TrackingWrite[], journal?: Move): Promise<void> {
-    await this.transaction(async (run) => {
+    await this.transaction(async (run, copyIn) => {
       if (journal) await this.move(run, journal);
       const counters = new Counters();
       try {
         const shared = await severalNodes(run, s, batch);
-        await applyClicks(run, s, this.facts, batch, counters, shared);
+        await applyClicks(run, copyIn, s, this.facts, batch, counters, shared);
         await writeCounters(run, s, counters);
       } catch (err) {
         throw refusesTheWrite(err) && !(err instanceof HitRefused) ? new HitRefused((err as Error).message, { cause: err }) : err;
@@ -213,7 +224,7 @@ export class PgStore implements Store {
    * with the refused writes, not with the batch.
    */
   async commitEach(batch: TrackingWrite[], journal: Move, setAside: (refused: Refusal[]) => void): Promise<number> {
-    return this.transaction(async (run) => {
+    return this.transaction(async (run, copyIn) => {
       await this.move(run, journal);
       const shared = await severalNodes(run, s, batch);
       const counters = new Counters();
@@ -222,7 +233,7 @@ export class PgStore implements Store {
         await run({ name: '', text: 'SAVEPOINT hits' });
         const part = new Counters();
         try {
-          await applyClicks(run, s, this.facts, batch.slice(from, to), part, shared);
+          await applyClicks(run, copyIn, s, this.facts, batch.slice(from, to), part, shared);
           await run({ name: '', text: 'RELEASE SAVEPOINT hits' });
           counters.merge(part);
         } catch (err) {

@@ -72,7 +72,7 @@ export function applyClicks(s: Statements, batch: TrackingWrite[]): void {
         bump(links, w.linkId).total++;
         bump(clickTotals, w.messageId).total++;
         if (pairHumans === 1) bump(links, w.linkId).unique++;
-        const { human_clicks } = recipientRow<{ human_clicks: number }>(s.recipients.countClicks.get(1, w.recipientId), w.recipientId);
+        const { human_clicks } = recipientRow<{ human_clicks: number }>(s.recipients.humanClicks.get({ id: w.recipientId }), w.recipientId);
         if (human_clicks === 1) bump(clickTotals, w.messageId).unique++;
         hourOf(w.messageId, w.at).human++;
       } else {
@@ -118,7 +118,7 @@ export function applyClicks(s: Statements, batch: TrackingWrite[]): void {
         totals.total -= n;
         totals.bot += n;
         totals.suspect -= suspect;
-        const { human_clicks } = recipientRow<{ human_clicks: number }>(s.recipients.countClicks.get(-n, w.recipientId), w.recipientId);
+        const { human_clicks } = recipientRow<{ human_clicks: number }>(s.recipients.humanClicks.get({ id: w.recipientId }), w.recipientId);
         if (human_clicks === 0) totals.unique--;
       }
     }

@@ -368,4 +368,10 @@ export const migrations: string[] = [
   CREATE INDEX reply_emails_by_conversation ON reply_emails (conversation_id);
   CREATE INDEX reply_emails_unfinished ON reply_emails (claimed_at) WHERE status IN ('sending', 'failed');
   `,
+  // 11: a recipient's human clicks are the sum of its recipient_link_counts rows' (both were
+  // always written together, since 2), read from there rather than kept twice: a recipient row
+  // is written by the click ingest only for a human open.
+  `
+  ALTER TABLE recipients DROP COLUMN human_clicks;
+  `,
 ];

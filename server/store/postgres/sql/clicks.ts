@@ -1,8 +1,8 @@
 /**
  * clicks and opens, and the counters kept beside them in the same transactions (per
  * recipient and link, per link, per message, per hour, per reason), so stats never scan the
- * clicks. Written only by the click journal's ingester, a batch at a time: the writes take
- * arrays (unnest), one statement per table for a whole run of hits.
+ * clicks. Written only by the click journal's ingester, a batch at a time, one statement per
+ * table for a whole run of hits: the hits themselves by COPY, the counters from arrays (unnest).
  */
 /** The first key of the recipients' advisory locks (the second is the recipient's id). */
 const RECIPIENT_LOCKS = 7_241_970;
@@ -10,12 +10,8 @@ const RECIPIENT_LOCKS = 7_241_970;
 export const clicksSql = {
   /** The recipients a batch names, in id order, each locked to the end of the transaction (click-batch.ts severalNodes). */
   lockRecipients: `SELECT count(*) FROM (SELECT pg_advisory_xact_lock(${RECIPIENT_LOCKS}, (id % 2147483647)::int) FROM unnest($1::bigint[]) AS u(id)) AS locked`,
-  /** A run's clicks, in journal order. */
-  insert: `INSERT INTO clicks (link_id, recipient_id, message_id, at, bot_reason, suspect_reason, ip, user_agent)
-           SELECT link_id, recipient_id, message_id, at, bot_reason, suspect_reason, ip, user_agent
-           FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[])
-             WITH ORDINALITY AS u(link_id, recipient_id, message_id, at, bot_reason, suspect_reason, ip, user_agent, i)
-           ORDER BY i`,
+  /** A run's clicks, in journal order (copyRow: link, recipient, message, at, bot reason, suspect reason, ip, user agent). */
+  copy: 'COPY clicks (link_id, recipient_id, message_id, at, bot_reason, suspect_reason, ip, user_agent) FROM STDIN',
   /** A recipient's clicks a later verdict takes back: read first, so their suspect reasons can be uncounted. */
   toTakeBack: `SELECT link_id, message_id, at, suspect_reason FROM clicks
                WHERE recipient_id = $1 AND at BETWEEN $2 AND $3 AND bot_reason IS NULL ORDER BY id`,
@@ -36,46 +32,64 @@ export const clicksSql = {
 } as const;
 
 export const opensSql = {
-  insert: `INSERT INTO opens (recipient_id, message_id, at, bot_reason, ip, user_agent)
-           SELECT recipient_id, message_id, at, bot_reason, ip, user_agent
-           FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[])
-             WITH ORDINALITY AS u(recipient_id, message_id, at, bot_reason, ip, user_agent, i)
-           ORDER BY i`,
+  /** A run's opens, in journal order (copyRow: recipient, message, at, bot reason, ip, user agent). */
+  copy: 'COPY opens (recipient_id, message_id, at, bot_reason, ip, user_agent) FROM STDIN',
   deleteOfMessage: 'DELETE FROM opens WHERE recipient_id IN (SELECT id FROM recipients WHERE message_id = $1)',
 } as const;
 
 export const clickCountsSql = {
   /**
-   * recipient_link_counts for a run, one row per pair: the human count after, which minus the
-   * run's own tells whether the pair had none before (a unique clicker of the link).
+   * recipient_link_counts for a run, one row per pair; of its pairs with human clicks, those
+   * that had none before it (the count after is the run's own): a unique clicker of the link.
    */
-  pair: `INSERT INTO recipient_link_counts AS c (recipient_id, link_id, message_id, human, bot, suspect, first_at, last_at)
-         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
-         ON CONFLICT (recipient_id, link_id) DO UPDATE SET
-           human = c.human + excluded.human, bot = c.bot + excluded.bot, suspect = c.suspect + excluded.suspect,
-           first_at = coalesce(c.first_at, excluded.first_at), last_at = coalesce(excluded.last_at, c.last_at)
-         RETURNING recipient_id, link_id, human`,
+  pair: `WITH run AS (
+           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
+             AS u(recipient_id, link_id, message_id, human, bot, suspect, first_at, last_at)),
+         counted AS (
+           INSERT INTO recipient_link_counts AS c (recipient_id, link_id, message_id, human, bot, suspect, first_at, last_at)
+           SELECT * FROM run
+           ON CONFLICT (recipient_id, link_id) DO UPDATE SET
+             human = c.human + excluded.human, bot = c.bot + excluded.bot, suspect = c.suspect + excluded.suspect,
+             first_at = coalesce(c.first_at, excluded.first_at), last_at = coalesce(excluded.last_at, c.last_at)
+           RETURNING c.recipient_id, c.link_id, c.human)
+         SELECT counted.recipient_id, counted.link_id FROM counted JOIN run USING (recipient_id, link_id)
+         WHERE run.human > 0 AND counted.human = run.human`,
+  /**
+   * The human clicks of these recipients so far, the sum of their pairs' (recipientsSql.humanClicks,
+   * for many): asked after a run of those whose pairs in it had none before.
+   */
+  humanClicksOf: 'SELECT recipient_id, sum(human) AS human_clicks FROM recipient_link_counts WHERE recipient_id = ANY($1::bigint[]) GROUP BY recipient_id',
   pairToBot: `UPDATE recipient_link_counts SET human = human - $1, bot = bot + $1, suspect = suspect - $2,
                 first_at = (SELECT min(at) FROM clicks WHERE recipient_id = $3 AND link_id = $4 AND bot_reason IS NULL),
                 last_at = (SELECT max(at) FROM clicks WHERE recipient_id = $3 AND link_id = $4 AND bot_reason IS NULL)
               WHERE recipient_id = $3 AND link_id = $4 RETURNING human`,
-  link: `INSERT INTO link_counts AS c (link_id, total, uniq, bot, suspect)
-         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
-         ON CONFLICT (link_id) DO UPDATE SET total = c.total + excluded.total, uniq = c.uniq + excluded.uniq, bot = c.bot + excluded.bot,
-           suspect = c.suspect + excluded.suspect`,
-  /** SQLite's messageClicks and messageOpens in one: a message's row once per batch. */
-  message: `INSERT INTO message_counts AS c (message_id, clicks_total, clicks_unique, clicks_bot, clicks_suspect, opens_total, opens_unique, opens_bot)
-            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
+  /**
+   * A batch's additive counters, one round trip for the four tables: per link ($1-$5), per
+   * message ($6-$13: SQLite's messageClicks and messageOpens in one, a message's row once per
+   * batch), per reason ($14-$19) and per hour ($20-$23). Each table's rows come in key order
+   * and every node runs this same statement: the same lock order everywhere.
+   */
+  batch: `WITH links AS (
+            INSERT INTO link_counts AS c (link_id, total, uniq, bot, suspect)
+            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
+            ON CONFLICT (link_id) DO UPDATE SET total = c.total + excluded.total, uniq = c.uniq + excluded.uniq, bot = c.bot + excluded.bot,
+              suspect = c.suspect + excluded.suspect),
+          messages AS (
+            INSERT INTO message_counts AS c (message_id, clicks_total, clicks_unique, clicks_bot, clicks_suspect, opens_total, opens_unique, opens_bot)
+            SELECT * FROM unnest($6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[])
             ON CONFLICT (message_id) DO UPDATE SET clicks_total = c.clicks_total + excluded.clicks_total,
               clicks_unique = c.clicks_unique + excluded.clicks_unique, clicks_bot = c.clicks_bot + excluded.clicks_bot,
               clicks_suspect = c.clicks_suspect + excluded.clicks_suspect, opens_total = c.opens_total + excluded.opens_total,
-              opens_unique = c.opens_unique + excluded.opens_unique, opens_bot = c.opens_bot + excluded.opens_bot`,
-  hour: `INSERT INTO click_hours AS c (message_id, hour, human, bot)
-         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])
-         ON CONFLICT (message_id, hour) DO UPDATE SET human = c.human + excluded.human, bot = c.bot + excluded.bot`,
-  reason: `INSERT INTO click_reasons AS c (recipient_id, link_id, message_id, verdict, reason, n)
-           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[])
-           ON CONFLICT (recipient_id, link_id, verdict, reason) DO UPDATE SET n = c.n + excluded.n`,
+              opens_unique = c.opens_unique + excluded.opens_unique, opens_bot = c.opens_bot + excluded.opens_bot),
+          reasons AS (
+            INSERT INTO click_reasons AS c (recipient_id, link_id, message_id, verdict, reason, n)
+            SELECT * FROM unnest($14::bigint[], $15::bigint[], $16::bigint[], $17::text[], $18::text[], $19::bigint[])
+            ON CONFLICT (recipient_id, link_id, verdict, reason) DO UPDATE SET n = c.n + excluded.n),
+          hours AS (
+            INSERT INTO click_hours AS c (message_id, hour, human, bot)
+            SELECT * FROM unnest($20::bigint[], $21::bigint[], $22::bigint[], $23::bigint[])
+            ON CONFLICT (message_id, hour) DO UPDATE SET human = c.human + excluded.human, bot = c.bot + excluded.bot)
+          SELECT 1`,
 
   ofMessage: 'SELECT * FROM message_counts WHERE message_id = $1',
   ofMessages: 'SELECT * FROM message_counts WHERE message_id = ANY($1::bigint[])',

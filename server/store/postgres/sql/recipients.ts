@@ -60,19 +60,26 @@ export const recipientsSql = {
   unsubscribe: 'UPDATE recipients SET unsubscribed_at = coalesce(unsubscribed_at, $1) WHERE id = $2 RETURNING id',
   unsubscribes: 'SELECT count(*) AS n FROM recipients WHERE message_id = $1 AND unsubscribed_at IS NOT NULL',
   /** A draft's counters, reset when its content is replaced: clicks on its previews were on links that are gone. */
-  resetCounts: 'UPDATE recipients SET human_clicks = 0, human_opens = 0, opened_at = NULL WHERE message_id = $1',
+  resetCounts: 'UPDATE recipients SET human_opens = 0, opened_at = NULL WHERE message_id = $1',
   deleteOfMessage: 'DELETE FROM recipients WHERE message_id = $1',
-  /** Human clicks so far (taken back ones subtract): the first tells a unique clicker. */
-  countClicks: 'UPDATE recipients SET human_clicks = human_clicks + $1 WHERE id = $2 RETURNING human_clicks',
   /**
-   * countClicks and countOpen of SQLite for a whole run of a batch, one row per recipient:
-   * the counts after, from which the ingest tells whose first human click or open it was.
+   * Human clicks so far (taken back ones subtract), the sum of the recipient's pairs': none
+   * left tells a unique clicker less. No row: the database does not have the recipient.
    */
-  countHits: `UPDATE recipients r SET human_clicks = r.human_clicks + u.clicks, human_opens = r.human_opens + u.opens,
-                opened_at = coalesce(r.opened_at, u.opened_at)
-              FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS u(id, clicks, opens, opened_at)
-              WHERE r.id = u.id
-              RETURNING r.id, r.human_clicks, r.human_opens`,
+  humanClicks: `SELECT (SELECT coalesce(sum(human), 0) FROM recipient_link_counts WHERE recipient_id = $1) AS human_clicks
+                FROM recipients WHERE id = $1`,
+  /** Of these recipients, those the database does not have. */
+  missing: 'SELECT u.id FROM unnest($1::bigint[]) AS u(id) WHERE NOT EXISTS (SELECT 1 FROM recipients r WHERE r.id = u.id)',
+  /**
+   * SQLite's countOpen for a whole run of a batch, one row per recipient with human opens in
+   * it: those whose first human open it is (a unique opener of the message).
+   */
+  countOpens: `WITH counted AS (
+                 UPDATE recipients r SET human_opens = r.human_opens + u.opens, opened_at = coalesce(r.opened_at, u.opened_at)
+                 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(id, opens, opened_at)
+                 WHERE r.id = u.id
+                 RETURNING r.id, r.human_opens - u.opens AS before)
+               SELECT id FROM counted WHERE before = 0`,
   /** A goal counts once, the first time the person does the event within the window after their send. */
   reachGoal: `UPDATE recipients SET goal_at = $1
               WHERE person_id = $2 AND goal_at IS NULL AND sent_at IS NOT NULL AND sent_at <= $1

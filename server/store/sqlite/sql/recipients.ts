@@ -47,11 +47,15 @@ export const recipientsSql = {
   /** The first unsubscribe is the one kept. */
   unsubscribe: 'UPDATE recipients SET unsubscribed_at = coalesce(unsubscribed_at, ?) WHERE id = ? RETURNING id',
   unsubscribes: 'SELECT count(*) AS n FROM recipients WHERE message_id = ? AND unsubscribed_at IS NOT NULL',
-  /** Human clicks so far (taken back ones subtract): the first tells a unique clicker. */
-  countClicks: 'UPDATE recipients SET human_clicks = human_clicks + ? WHERE id = ? RETURNING human_clicks',
+  /**
+   * Human clicks so far (taken back ones subtract), the sum of the recipient's pairs': the
+   * first tells a unique clicker, none left one less. No row: the database does not have the recipient.
+   */
+  humanClicks: `SELECT (SELECT coalesce(sum(human), 0) FROM recipient_link_counts WHERE recipient_id = :id) AS human_clicks
+                FROM recipients WHERE id = :id`,
   countOpen: 'UPDATE recipients SET human_opens = human_opens + 1, opened_at = coalesce(opened_at, ?) WHERE id = ? RETURNING human_opens',
   /** A draft's counters, reset when its content is replaced: clicks on its previews were on links that are gone. */
-  resetCounts: 'UPDATE recipients SET human_clicks = 0, human_opens = 0, opened_at = NULL WHERE message_id = ?',
+  resetCounts: 'UPDATE recipients SET human_opens = 0, opened_at = NULL WHERE message_id = ?',
   deleteOfMessage: 'DELETE FROM recipients WHERE message_id = ?',
   /** A goal counts once, the first time the person does the event within the window after their send. */
   reachGoal: `UPDATE recipients SET goal_at = :at
