@@ -159,16 +159,25 @@ export function refusesTheWrite(err: unknown): boolean {
 }
 
 /**
+ * Past this many recipients a batch takes one lock over them all: a lock each would overflow
+ * PostgreSQL's lock table (max_locks_per_transaction × connections: about 7,800 with the
+ * defaults), and a backlog's batch would then fail on every try, its journal growing.
+ */
+export const MAX_RECIPIENT_LOCKS = 2_000;
+
+/**
  * Locks the recipients the batch names, in id order, to the end of the transaction, then
  * tells whether other nodes write into this database too. Batches of several nodes about one
  * recipient take turns, so each judges its clicks on the other's committed hits, whichever
  * comes first (SQLite has one writer at a time for the whole file); counted after the locks,
  * a node that was first found alone sees the one it waited for. Alone, a node's own judgment
- * saw every hit: no shared verdicts (as ../sqlite/click-batch.ts).
+ * saw every hit: no shared verdicts (as ../sqlite/click-batch.ts). A batch of more than
+ * MAX_RECIPIENT_LOCKS takes the lock over all recipients instead, which every batch shares.
  */
 export async function severalNodes(run: Run, s: Statements, batch: TrackingWrite[]): Promise<boolean> {
   const ids = [...new Set(batch.map((w) => withNumberIds(w).recipientId).filter((id) => Number.isSafeInteger(id)))].sort((a, b) => a - b);
-  if (ids.length > 0) await run(s.clicks.lockRecipients, [arrayLiteral(ids)]);
+  if (ids.length > MAX_RECIPIENT_LOCKS) await run(s.clicks.lockAllRecipients);
+  else if (ids.length > 0) await run(s.clicks.lockRecipients, [arrayLiteral(ids)]);
   const { rows } = await run(s.journal.nodes);
   return (rows[0] as { n: number }).n > 1;
 }

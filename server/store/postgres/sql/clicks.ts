@@ -6,10 +6,18 @@
  */
 /** The first key of the recipients' advisory locks (the second is the recipient's id). */
 const RECIPIENT_LOCKS = 7_241_970;
+/** The second key no recipient has (theirs are ids modulo 2³¹ − 1): the lock over them all. */
+const ALL_RECIPIENTS = -1;
 
 export const clicksSql = {
-  /** The recipients a batch names, in id order, each locked to the end of the transaction (click-batch.ts severalNodes). */
-  lockRecipients: `SELECT count(*) FROM (SELECT pg_advisory_xact_lock(${RECIPIENT_LOCKS}, (id % 2147483647)::int) FROM unnest($1::bigint[]) AS u(id)) AS locked`,
+  /**
+   * The recipients a batch names, in id order, each locked to the end of the transaction, with
+   * the whole ingest's lock shared (click-batch.ts severalNodes).
+   */
+  lockRecipients: `SELECT count(*) FROM (SELECT pg_advisory_xact_lock_shared(${RECIPIENT_LOCKS}, ${ALL_RECIPIENTS})
+                     UNION ALL SELECT pg_advisory_xact_lock(${RECIPIENT_LOCKS}, (id % 2147483647)::int) FROM unnest($1::bigint[]) AS u(id)) AS locked`,
+  /** A batch naming too many recipients to lock one by one: every other node's batch waits for it. */
+  lockAllRecipients: `SELECT pg_advisory_xact_lock(${RECIPIENT_LOCKS}, ${ALL_RECIPIENTS})`,
   /** A run's clicks, in journal order (copyRow: link, recipient, message, at, bot reason, suspect reason, ip, user agent). */
   copy: 'COPY clicks (link_id, recipient_id, message_id, at, bot_reason, suspect_reason, ip, user_agent) FROM STDIN',
   /** A recipient's clicks a later verdict takes back: read first, so their suspect reasons can be uncounted. */
