@@ -33,17 +33,16 @@ export function trackingListener(ctx: AppContext) {
   // One async function, not closures made per request: a closure costs more than its call
   // here, and tsx names each one it makes.
   async function answer(req: IncomingMessage, res: ServerResponse, kind: HitKind, hit: HitRequest): Promise<void> {
-    let r: HitResponse;
     try {
-      r = await hits[kind](hit);
+      const r: HitResponse = await hits[kind](hit);
+      res.writeHead(r.status, r.headers as string[]);
+      res.end(req.method === 'HEAD' ? undefined : (r.body ?? undefined));
     } catch (err) {
+      // Nothing thrown here may go unhandled: it would take the process down with every click in flight.
       console.error(`[clicktrail] ${req.method} /${kind === 'click' ? 'c' : 'o'}/…:`, err);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('internal error');
-      return;
     }
-    res.writeHead(r.status, r.headers as string[]);
-    res.end(req.method === 'HEAD' ? undefined : (r.body ?? undefined));
   }
 
   return (req: IncomingMessage, res: ServerResponse): boolean => {
