@@ -7,6 +7,7 @@ import type { JournalTarget, Store, TrackingWrite } from '../server/store/store.
 import { JournalIngester } from '../server/tracking/ingest.ts';
 import { ClickJournal } from '../server/tracking/journal.ts';
 import { databaseUrl, postgresBin, psql, startCluster } from '../test/support/postgres.ts';
+import { messageWithLinks } from '../test/support/store-message.ts';
 
 const RECIPIENTS = 20_000;
 const SECONDS = 3;
@@ -29,20 +30,7 @@ interface Seeded {
 
 /** A sent message with two links and its recipients, made through the store as the API makes them. */
 async function seed(store: Store): Promise<Seeded> {
-  const m = await store.createMessage({
-    subject: 'Bench',
-    html: 'x',
-    text: null,
-    channel: 'email',
-    goal: null,
-    audience: null,
-    push: null,
-    compiled: {
-      links: [0, 1].map((i) => ({ position: i, url: `https://www.shop.test/p${i}`, text: `p${i}`, tracked: true, part: 'html' as const })),
-      html: ['x'],
-      text: null,
-    },
-  });
+  const m = await messageWithLinks(store, [0, 1].map((i) => `https://www.shop.test/p${i}`), 'Bench');
   for (let i = 0; i < RECIPIENTS; i += 5000) {
     await store.addRecipients(m.id, Array.from({ length: 5000 }, (_, j) => ({ email: `p${i + j}@shop.test` })));
   }

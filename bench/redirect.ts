@@ -10,6 +10,7 @@ import { clickToken, identityCookie } from '../server/tokens/tokens.ts';
 import { startChildServer, type ChildServer } from '../test/support/child-server.ts';
 import { cpuSample, perRequest, threadsOf } from './cpu.ts';
 import { cores, requireWrk, wrk, type Cores, type WrkResult } from './wrk.ts';
+import { messageWithLinks } from '../test/support/store-message.ts';
 
 const RECIPIENTS = 20_000;
 const SECONDS = 4;
@@ -22,20 +23,7 @@ const ENV = { CLICKTRAIL_ADMIN_TOKEN: 'bench', CLICKTRAIL_SECRET: 'bench-secret'
 /** A sent message with two links (two, so no recipient's clicks look like a scanner's burst) and its click paths. */
 export async function prepare(dir: string): Promise<{ paths: string[]; cookie: string }> {
   const ctx = buildContext(loadConfig({ ...ENV, CLICKTRAIL_DB: join(dir, 'ct.db') }), 'inline');
-  const m = await ctx.store.createMessage({
-    subject: 'Bench',
-    html: 'x',
-    text: null,
-    channel: 'email',
-    goal: null,
-    audience: null,
-    push: null,
-    compiled: {
-      links: [0, 1].map((i) => ({ position: i, url: `https://www.shop.test/p${i}?src=mail`, text: `p${i}`, tracked: true, part: 'html' as const })),
-      html: ['x'],
-      text: null,
-    },
-  });
+  const m = await messageWithLinks(ctx.store, [0, 1].map((i) => `https://www.shop.test/p${i}?src=mail`), 'Bench');
   await ctx.store.addRecipients(m.id, Array.from({ length: RECIPIENTS }, (_, i) => ({ email: `p${i}@shop.test`, name: `Person ${i}` })));
   const db = (ctx.store as unknown as SqliteStore).db;
   db.prepare('UPDATE recipients SET status = ?, sent_at = ?').run('sent', Date.now() - 3_600_000);

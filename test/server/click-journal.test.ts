@@ -9,6 +9,7 @@ import { Tracking } from '../../server/tracking/tracking.ts';
 import { JournalMoved, type TrackingWrite } from '../../server/store/store.ts';
 import { migrations } from '../../server/store/sqlite/migrations.ts';
 import { removeDir, tempDir } from '../support/server.ts';
+import { messageWithLinks } from '../support/store-message.ts';
 
 const NODE = 'node-a';
 
@@ -25,16 +26,7 @@ async function setup() {
   dirs.push(dir);
   const path = join(dir, 'ct.db');
   const core = new SqliteStore(path);
-  const m = await core.createMessage({
-    subject: 's',
-    html: 'x',
-    text: null,
-    channel: 'email',
-    goal: null,
-    audience: null,
-    push: null,
-    compiled: { links: [{ position: 0, url: 'https://x.test/', text: 'x', tracked: true, part: 'html' }], html: ['x'], text: null },
-  });
+  const m = await messageWithLinks(core, ['https://x.test/']);
   await core.addRecipients(m.id, [{ email: 'a@shop.test' }]);
   const recipient = (await core.findRecipient(m.id, 'a@shop.test'))!;
   const store = new SqliteStore(path, { busyTimeoutMs: 0 });

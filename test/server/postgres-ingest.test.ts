@@ -6,6 +6,7 @@ import type { JournalPosition, Store, TrackingWrite } from '../../server/store/s
 import { testCluster, testDatabaseFor } from '../support/postgres.ts';
 import { removeDir, tempDir } from '../support/server.ts';
 import { sqlValue } from '../support/sql.ts';
+import { messageWithLinks } from '../support/store-message.ts';
 
 // How fast one node folds its journal into PostgreSQL: batches of 2,000 hits, as the writer
 // commits them under load, with every counter. The SQLite store takes the same batches in
@@ -23,16 +24,7 @@ afterEach(async () => {
 });
 
 async function seed(store: Store) {
-  const m = await store.createMessage({
-    subject: 's',
-    html: 'x',
-    text: null,
-    channel: 'email',
-    goal: null,
-    audience: null,
-    push: null,
-    compiled: { links: [0, 1, 2, 3, 4].map((i) => ({ position: i, url: `https://x.test/${i}`, text: `l${i}`, tracked: true, part: 'html' as const })), html: ['x'], text: null } as never,
-  });
+  const m = await messageWithLinks(store, [0, 1, 2, 3, 4].map((i) => `https://x.test/${i}`));
   await store.addRecipients(m.id, Array.from({ length: RECIPIENTS }, (_, i) => ({ email: `p${i}@shop.test`, name: `Person ${i}` })));
   return { messageId: m.id, links: m.links.map((l) => l.id) };
 }
@@ -94,16 +86,7 @@ describe('the click ingest on PostgreSQL', () => {
     dirs.push(dir);
     const pg = new PgStore(testDatabaseFor(join(dir, 'ct.db'), testCluster()));
     stores.push(pg);
-    const m = await pg.createMessage({
-      subject: 's',
-      html: 'x',
-      text: null,
-      channel: 'email',
-      goal: null,
-      audience: null,
-      push: null,
-      compiled: { links: [{ position: 0, url: 'https://x.test/', text: 'l', tracked: true, part: 'html' as const }], html: ['x'], text: null } as never,
-    });
+    const m = await messageWithLinks(pg, ['https://x.test/']);
     for (let i = 0; i < many; i += 10_000) {
       await pg.addRecipients(m.id, Array.from({ length: 10_000 }, (_, j) => ({ email: `p${i + j}@shop.test` })));
     }

@@ -6,6 +6,7 @@ import { HitRefused, JournalMoved, type JournalMove, type Refusal, type Store, t
 import { testCluster, testDatabaseFor } from '../support/postgres.ts';
 import { removeDir, tempDir } from '../support/server.ts';
 import { sql } from '../support/sql.ts';
+import { messageWithLinks } from '../support/store-message.ts';
 
 // The PostgreSQL store against the SQLite one: the same writes into both, the same rows and
 // the same reads out of both. SQLite's semantics (one write at a time, test/server/stats,
@@ -31,16 +32,7 @@ function pair(): { lite: SqliteStore; pg: PgStore } {
 
 /** A message with four tracked links (and its honeypot) and five recipients, made the same way in each store. */
 async function seedStore(store: Store) {
-  const m = await store.createMessage({
-    subject: 's',
-    html: 'x',
-    text: null,
-    channel: 'email',
-    goal: null,
-    audience: null,
-    push: null,
-    compiled: { links: [0, 1, 2, 3].map((i) => ({ position: i, url: `https://x.test/${i}`, text: `l${i}`, tracked: true, part: 'html' as const })), html: ['x'], text: null } as never,
-  });
+  const m = await messageWithLinks(store, [0, 1, 2, 3].map((i) => `https://x.test/${i}`));
   await store.addRecipients(m.id, ['a', 'b', 'c', 'd', 'e'].map((p) => ({ email: `${p}@shop.test` })));
   const recipients = await Promise.all(['a', 'b', 'c', 'd', 'e'].map(async (p) => (await store.findRecipient(m.id, `${p}@shop.test`))!.id));
   return { messageId: m.id, links: m.links.map((l) => l.id), honeypot: m.honeypotLinkId!, recipients };
@@ -204,16 +196,7 @@ describe('two nodes writing the same people on PostgreSQL', () => {
     const { pg } = pair();
     const other = new PgStore(pg.url);
     stores.push(other);
-    const m = await pg.createMessage({
-      subject: 's',
-      html: 'x',
-      text: null,
-      channel: 'email',
-      goal: null,
-      audience: null,
-      push: null,
-      compiled: { links: [0, 1].map((i) => ({ position: i, url: `https://x.test/${i}`, text: `l${i}`, tracked: true, part: 'html' as const })), html: ['x'], text: null } as never,
-    });
+    const m = await messageWithLinks(pg, ['https://x.test/0', 'https://x.test/1']);
     await pg.addRecipients(m.id, Array.from({ length: 300 }, (_, i) => ({ email: `p${i}@shop.test` })));
     const people = await sql<{ id: number }>(pg, 'SELECT id FROM recipients ORDER BY id');
     const firstClicks = (linkId: number): TrackingWrite[] =>
