@@ -12,7 +12,7 @@ import type {
   Suppression,
 } from '../../api/types.ts';
 import { BURST_MS, HONEYPOT_MS } from '../tracking/recent-hits.ts';
-import type { MessageRecord, RecipientRecord, ReplyEmailClaim, VisitorIdentity, VisitorRecord } from './store.ts';
+import type { MessageRecord, NewMessage, RecipientRecord, ReplyEmailClaim, VisitorIdentity, VisitorRecord } from './store.ts';
 
 /**
  * The tables' rows as both stores read them (the same columns in SQLite and PostgreSQL: one
@@ -23,6 +23,23 @@ export const iso = (ms: number) => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null) => (ms == null ? null : iso(ms));
 /** How much of a conversation's last message its summary keeps. */
 export const PREVIEW_CHARS = 140;
+
+/**
+ * A message's content as both stores write it, at creation and at a draft's edit alike, in
+ * the order their statements name the columns: subject, html, text, kind, from, reply-to,
+ * goal event, goal days, compiled.
+ */
+export const contentValues = (m: NewMessage) => [
+  m.subject,
+  m.html,
+  m.text,
+  m.kind ?? 'marketing',
+  m.from ?? null,
+  m.replyTo ?? null,
+  m.goal?.event ?? null,
+  m.goal?.withinDays ?? null,
+  JSON.stringify(m.compiled),
+];
 
 export interface MessageRow {
   id: number;

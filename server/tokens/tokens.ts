@@ -31,7 +31,10 @@ export class Keyring {
   /** Secrets newest first; the first one signs. */
   constructor(secrets: string[]) {
     if (secrets.length === 0) throw new Error('at least one signing secret is needed');
-    const keys = secrets.map((s) => ({ id: createHash('sha256').update(s).digest()[0]!, secret: Buffer.from(s), keyed: hmac.create(sha256, Buffer.from(s)) }));
+    const keys = secrets.map((s) => {
+      const secret = Buffer.from(s);
+      return { id: createHash('sha256').update(s).digest()[0]!, secret, keyed: hmac.create(sha256, secret) };
+    });
     this.current = keys[0]!;
     for (const key of keys) this.byId.set(key.id, [...(this.byId.get(key.id) ?? []), key]);
   }

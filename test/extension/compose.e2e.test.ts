@@ -9,7 +9,7 @@ import type { RunningServer } from '../../server/server.ts';
 import { HUMAN_UA, launchWithExtension } from '../support/browser.ts';
 import { removeDir, trackedUrls } from '../support/server.ts';
 import { adminApi } from '../support/admin-api.ts';
-import { buildExtension, startShopServer } from './support.ts';
+import { buildExtension, startShopServer, until } from './support.ts';
 
 /** Inside extension pages and the worker, where Chrome's promise-returning API is what the polyfill describes. */
 declare const chrome: import('webextension-polyfill').Browser;
@@ -43,16 +43,6 @@ async function mailsInOutbox(): Promise<{ file: string; mail: ParsedMail }[]> {
   if (!existsSync(outbox())) return [];
   const files = readdirSync(outbox()).filter((f) => f.endsWith('.eml'));
   return Promise.all(files.map(async (file) => ({ file, mail: await simpleParser(readFileSync(join(outbox(), file))) })));
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** The page an extension button opens with tabs.create. */

@@ -77,6 +77,7 @@ import {
   type PersonRow,
   type ReasonRow,
   SETTINGS_TTL_MS,
+  contentValues,
 } from '../rows.ts';
 
 /** SQLSTATE unique_violation: another node made the row first. */
@@ -314,21 +315,7 @@ export class PgStore implements Store {
   async createMessage(m: NewMessage): Promise<MessageRecord> {
     const now = Date.now();
     const id = await this.transaction(async (run) => {
-      const { rows } = await run(s.messages.insert, [
-        m.subject,
-        m.html,
-        m.text,
-        m.channel,
-        m.kind ?? 'marketing',
-        m.from ?? null,
-        m.replyTo ?? null,
-        m.goal?.event ?? null,
-        m.goal?.withinDays ?? null,
-        m.audience && JSON.stringify(m.audience),
-        m.push && JSON.stringify(m.push),
-        JSON.stringify(m.compiled),
-        now,
-      ]);
+      const { rows } = await run(s.messages.insert, [...contentValues(m), m.channel, m.audience && JSON.stringify(m.audience), m.push && JSON.stringify(m.push), now]);
       const id = (rows[0] as { id: number }).id;
       await this.insertLinks(run, id, m);
       return id;
@@ -375,18 +362,7 @@ export class PgStore implements Store {
   // Each takes the message's row lock first, as a send's claim does: one of them waits for the other.
   async updateDraft(id: number, m: NewMessage): Promise<DraftChange> {
     return this.transaction(async (run): Promise<DraftChange> => {
-      const { rows } = await run(s.messages.updateDraft, [
-        m.subject,
-        m.html,
-        m.text,
-        m.kind ?? 'marketing',
-        m.from ?? null,
-        m.replyTo ?? null,
-        m.goal?.event ?? null,
-        m.goal?.withinDays ?? null,
-        JSON.stringify(m.compiled),
-        id,
-      ]);
+      const { rows } = await run(s.messages.updateDraft, [...contentValues(m), id]);
       if (rows.length === 0) return (await run(s.messages.sentAt, [id])).rows.length === 0 ? 'missing' : 'sent';
       await this.forgetTracking(run, id);
       await run(s.recipients.resetCounts, [id]);

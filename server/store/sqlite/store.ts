@@ -73,6 +73,7 @@ import {
   type PersonRow,
   type ReasonRow,
   SETTINGS_TTL_MS,
+  contentValues,
 } from '../rows.ts';
 import { applyClicks, refusesTheWrite } from './click-batch.ts';
 import { openDatabase, prepare } from './database.ts';
@@ -272,18 +273,10 @@ export class SqliteStore implements Store {
     const now = Date.now();
     const id = this.db.transaction(() => {
       const { lastInsertRowid } = this.s.messages.insert.run(
-        m.subject,
-        m.html,
-        m.text,
+        ...contentValues(m),
         m.channel,
-        m.kind ?? 'marketing',
-        m.from ?? null,
-        m.replyTo ?? null,
-        m.goal?.event ?? null,
-        m.goal?.withinDays ?? null,
         m.audience && JSON.stringify(m.audience),
         m.push && JSON.stringify(m.push),
-        JSON.stringify(m.compiled),
         now,
       );
       this.insertLinks(Number(lastInsertRowid), m);
@@ -324,18 +317,7 @@ export class SqliteStore implements Store {
   async updateDraft(id: number, m: NewMessage): Promise<DraftChange> {
     return this.db
       .transaction((): DraftChange => {
-        const { changes } = this.s.messages.updateDraft.run(
-          m.subject,
-          m.html,
-          m.text,
-          m.kind ?? 'marketing',
-          m.from ?? null,
-          m.replyTo ?? null,
-          m.goal?.event ?? null,
-          m.goal?.withinDays ?? null,
-          JSON.stringify(m.compiled),
-          id,
-        );
+        const { changes } = this.s.messages.updateDraft.run(...contentValues(m), id);
         if (changes === 0) return this.refusal(id);
         this.forgetTracking(id);
         this.s.recipients.resetCounts.run(id);

@@ -1,6 +1,6 @@
 /** messages and their links (the honeypot is a link too, with honeypot = 1). */
 export const messagesSql = {
-  insert: `INSERT INTO messages (subject, html, text, channel, kind, from_address, reply_to, goal_event, goal_within_days, audience, push, compiled, created_at)
+  insert: `INSERT INTO messages (subject, html, text, kind, from_address, reply_to, goal_event, goal_within_days, compiled, channel, audience, push, created_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
   byId: 'SELECT * FROM messages WHERE id = $1',
   newest: 'SELECT * FROM messages ORDER BY created_at DESC, id DESC LIMIT $1',
