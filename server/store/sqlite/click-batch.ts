@@ -53,15 +53,8 @@ export function applyClicks(s: Statements, batch: TrackingWrite[]): void {
       const human = botReason === null;
       const suspect = human ? (w.suspectReason ?? (shared === 'burst' ? 'burst' : null)) : null;
       s.clicks.insert.run(w.linkId, w.recipientId, w.messageId, w.at, botReason, suspect, w.ip, w.userAgent);
-      const { human: pairHumans } = s.counts.pair.get({
-        recipient: w.recipientId,
-        link: w.linkId,
-        message: w.messageId,
-        human: human ? 1 : 0,
-        bot: human ? 0 : 1,
-        suspect: suspect ? 1 : 0,
-        humanAt: human ? w.at : null,
-      }) as { human: number };
+      const humanAt = human ? w.at : null;
+      const pairHumans = s.counts.pair.pluck().get(w.recipientId, w.linkId, w.messageId, human ? 1 : 0, human ? 0 : 1, suspect ? 1 : 0, humanAt, humanAt) as number;
       if (botReason) reason(w, w.linkId, 'bot', botReason, 1);
       if (suspect) {
         reason(w, w.linkId, 'suspect', suspect, 1);
@@ -71,9 +64,13 @@ export function applyClicks(s: Statements, batch: TrackingWrite[]): void {
       if (human) {
         bump(links, w.linkId).total++;
         bump(clickTotals, w.messageId).total++;
-        if (pairHumans === 1) bump(links, w.linkId).unique++;
-        const { human_clicks } = recipientRow<{ human_clicks: number }>(s.recipients.humanClicks.get({ id: w.recipientId }), w.recipientId);
-        if (human_clicks === 1) bump(clickTotals, w.messageId).unique++;
+        // A pair clicked by a person before means the recipient was counted a unique clicker
+        // then (and is there: its pairs go with it): only a pair's first human click asks.
+        if (pairHumans === 1) {
+          bump(links, w.linkId).unique++;
+          const { human_clicks } = recipientRow<{ human_clicks: number }>(s.recipients.humanClicks.get({ id: w.recipientId }), w.recipientId);
+          if (human_clicks === 1) bump(clickTotals, w.messageId).unique++;
+        }
         hourOf(w.messageId, w.at).human++;
       } else {
         bump(links, w.linkId).bot++;

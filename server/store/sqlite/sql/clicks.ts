@@ -33,9 +33,13 @@ export const opensSql = {
 } as const;
 
 export const clickCountsSql = {
-  /** recipient_link_counts: the first human click of a pair tells a unique clicker of the link. */
+  /**
+   * recipient_link_counts: the first human click of a pair tells a unique clicker of the link.
+   * Parameters by position (recipient, link, message, human, bot, suspect, human click's time
+   * twice): binding names costs a lookup each, once per click.
+   */
   pair: `INSERT INTO recipient_link_counts (recipient_id, link_id, message_id, human, bot, suspect, first_at, last_at)
-         VALUES (@recipient, @link, @message, @human, @bot, @suspect, @humanAt, @humanAt)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (recipient_id, link_id) DO UPDATE SET
            human = human + excluded.human, bot = bot + excluded.bot, suspect = suspect + excluded.suspect,
            first_at = coalesce(first_at, excluded.first_at), last_at = coalesce(excluded.last_at, last_at)
