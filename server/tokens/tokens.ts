@@ -1,6 +1,5 @@
-import { hmac, type _HMAC } from '@noble/hashes/hmac.js';
-import { sha256, type _SHA256 } from '@noble/hashes/sha2.js';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { _SHA256 } from '@noble/hashes/sha2.js';
+import { createHash } from 'node:crypto';
 
 /**
  * Signed, URL-safe tokens: base64url( kid | kind | varint fields... | mac ).
@@ -17,11 +16,67 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{16,64}$/;
 export const TokenKind = { click: 1, open: 2, unsubscribe: 4, testClick: 5, replyEmail: 6 } as const;
 export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];
 
+const BLOCK = 64;
+/** A body this long or shorter fits one block with SHA-256's padding (a 0x80 byte and the 8-byte length). */
+const MAX_BODY = BLOCK - 9;
+
+/**
+ * noble's SHA-256 compression, reached the way the library offers it to a subclass: one
+ * 64-byte block absorbed into a given state. The redirect's MAC is two of these and nothing
+ * else (the keyed states are made once per key), where HMAC's general path (node:crypto's
+ * createHmac, noble's hmac) pays for setting up, buffering and wiping on every token.
+ */
+class Compression extends _SHA256 {
+  /** The state after `block`, from `from` (8 words), written into `into`. */
+  absorb(from: Int32Array, block: DataView, into: Int32Array): void {
+    this.set(from[0]!, from[1]!, from[2]!, from[3]!, from[4]!, from[5]!, from[6]!, from[7]!);
+    this.process(block, 0);
+    into[0] = this.A;
+    into[1] = this.B;
+    into[2] = this.C;
+    into[3] = this.D;
+    into[4] = this.E;
+    into[5] = this.F;
+    into[6] = this.G;
+    into[7] = this.H;
+  }
+
+  /** The shared message schedule holds the last block's words: a key's are not left there. */
+  wipe(): void {
+    this.roundClean();
+  }
+}
+
+const compression = new Compression();
+const block = new Uint8Array(BLOCK);
+const blockView = new DataView(block.buffer);
+const innerDigest = new Int32Array(8);
+const macWords = new Int32Array(8);
+/** SHA-256's initial state (FIPS 180-4 §5.3.3). */
+const IV = Int32Array.from([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+
 export interface SigningKey {
   id: number;
   secret: Buffer;
-  /** HMAC-SHA256 with the key already absorbed: each MAC is then two hash blocks, and nothing more. */
-  keyed: _HMAC<_SHA256>;
+  /** HMAC's inner and outer states, with the key already absorbed (RFC 2104: key ^ 0x36.., key ^ 0x5c..). */
+  inner: Int32Array;
+  outer: Int32Array;
+}
+
+function signingKey(secret: string): SigningKey {
+  const bytes = Buffer.from(secret);
+  const key = new Uint8Array(BLOCK);
+  // A key longer than a block is hashed first (RFC 2104 §2).
+  key.set(bytes.length > BLOCK ? createHash('sha256').update(bytes).digest() : bytes);
+  const keyed = (pad: number) => {
+    for (let i = 0; i < BLOCK; i++) block[i] = key[i]! ^ pad;
+    const state = new Int32Array(8);
+    compression.absorb(IV, blockView, state);
+    block.fill(0);
+    compression.wipe();
+    return state;
+  };
+  return { id: createHash('sha256').update(secret).digest()[0]!, secret: bytes, inner: keyed(0x36), outer: keyed(0x5c) };
 }
 
 export class Keyring {
@@ -31,10 +86,7 @@ export class Keyring {
   /** Secrets newest first; the first one signs. */
   constructor(secrets: string[]) {
     if (secrets.length === 0) throw new Error('at least one signing secret is needed');
-    const keys = secrets.map((s) => {
-      const secret = Buffer.from(s);
-      return { id: createHash('sha256').update(s).digest()[0]!, secret, keyed: hmac.create(sha256, secret) };
-    });
+    const keys = secrets.map(signingKey);
     this.current = keys[0]!;
     for (const key of keys) this.byId.set(key.id, [...(this.byId.get(key.id) ?? []), key]);
   }
@@ -44,18 +96,28 @@ export class Keyring {
   }
 }
 
-// The redirect's largest cost was node:crypto's createHmac, which sets up the key and a native
-// object for every token. noble's HMAC is copied from its keyed state into one reused instance:
-// the same HMAC-SHA256 (the tests check it against node:crypto), a third of the CPU.
-let scratch: _HMAC<_SHA256> | undefined;
-const digest = new Uint8Array(32);
+/**
+ * HMAC-SHA256 of `bytes[0, length)` (at most MAX_BODY bytes, as every token body is), into
+ * macWords: the inner hash's one padded block, then the outer's.
+ */
+function mac(key: SigningKey, bytes: Uint8Array, length: number): void {
+  block.fill(0);
+  block.set(length === bytes.length ? bytes : bytes.subarray(0, length));
+  block[length] = 0x80;
+  blockView.setUint32(BLOCK - 4, (BLOCK + length) * 8);
+  compression.absorb(key.inner, blockView, innerDigest);
+  block.fill(0);
+  for (let i = 0; i < 8; i++) blockView.setInt32(i * 4, innerDigest[i]!);
+  block[32] = 0x80;
+  blockView.setUint32(BLOCK - 4, (BLOCK + 32) * 8);
+  compression.absorb(key.outer, blockView, macWords);
+}
 
-/** The MAC's bytes, valid until the next call. */
-function mac(key: SigningKey, body: Uint8Array): Uint8Array {
-  scratch = key.keyed._cloneInto(scratch);
-  scratch.update(body);
-  scratch.digestInto(digest);
-  return digest.subarray(0, MAC_BYTES);
+/** The MAC's first MAC_BYTES bytes (big-endian words) against `given` at `at`, in time that does not depend on where they differ. */
+function macMatches(given: Uint8Array, at: number): boolean {
+  let diff = 0;
+  for (let i = 0; i < MAC_BYTES; i++) diff |= given[at + i]! ^ ((macWords[i >> 2]! >>> (24 - 8 * (i & 3))) & 0xff);
+  return diff === 0;
 }
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -82,28 +144,35 @@ function pushVarint(out: number[], value: number): void {
 export function signToken(keys: Keyring, kind: TokenKind, fields: number[]): string {
   const body: number[] = [keys.current.id, kind];
   for (const f of fields) pushVarint(body, f);
+  if (body.length > MAX_BODY) throw new RangeError(`token body of ${body.length} bytes: at most ${MAX_BODY}`);
   const bytes = Buffer.from(body);
-  return Buffer.concat([bytes, mac(keys.current, bytes)]).toString('base64url');
+  mac(keys.current, bytes, bytes.length);
+  const signed = Buffer.alloc(bytes.length + MAC_BYTES);
+  bytes.copy(signed);
+  for (let i = 0; i < MAC_BYTES; i++) signed[bytes.length + i] = (macWords[i >> 2]! >>> (24 - 8 * (i & 3))) & 0xff;
+  return signed.toString('base64url');
 }
 
 /** The token's fields when it is well-formed, of this kind, and signed by a known key; otherwise null. */
 export function verifyToken(keys: Keyring, kind: TokenKind, token: string): number[] | null {
   if (!TOKEN_SHAPE.test(token) || !oneSpelling(token)) return null;
   const raw = Buffer.from(token, 'base64url');
-  if (raw.length < 2 + MAC_BYTES || raw[1] !== kind) return null;
-  const body = raw.subarray(0, raw.length - MAC_BYTES);
-  const given = raw.subarray(raw.length - MAC_BYTES);
+  const length = raw.length - MAC_BYTES; // the body's
+  if (length < 2 || length > MAX_BODY || raw[1] !== kind) return null;
   let signed = false;
-  for (const key of keys.keysFor(raw[0]!)) if ((signed = timingSafeEqual(mac(key, body), given))) break;
+  for (const key of keys.keysFor(raw[0]!)) {
+    mac(key, raw, length);
+    if ((signed = macMatches(raw, length))) break;
+  }
   if (!signed) return null;
 
   const fields: number[] = [];
   let i = 2;
-  while (i < body.length) {
+  while (i < length) {
     let value = 0;
     let scale = 1;
     for (;;) {
-      const b = body[i++];
+      const b = i < length ? raw[i++] : undefined;
       if (b === undefined || scale > 2 ** 49) return null;
       value += (b & 0x7f) * scale;
       scale *= 0x80;

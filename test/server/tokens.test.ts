@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { clickToken, identityCookie, Keyring, openToken } from '../../server/tokens/tokens.ts';
+import { clickToken, identityCookie, Keyring, openToken, signToken, TokenKind, verifyToken } from '../../server/tokens/tokens.ts';
 
 const keys = new Keyring(['first-secret-for-tests']);
 
@@ -24,6 +24,22 @@ describe('signed tokens', () => {
         expect(clickToken.verify(ring, made)).toEqual({ recipientId: fields[0], linkId: fields[1] });
       }
     }
+  });
+
+  it('signs a body of every length a block holds as node:crypto would, and refuses a longer one', () => {
+    const secret = 'first-secret-for-tests';
+    // 2 to 55 bytes: a key id, a kind, and varint fields of one to eight bytes each.
+    for (let bytes = 0; bytes <= 53; bytes++) {
+      const fields = Array.from({ length: bytes }, (_, i) => i % 100);
+      const token = signToken(keys, TokenKind.click, fields);
+      const raw = Buffer.from(token, 'base64url');
+      const body = raw.subarray(0, -10);
+      expect(body.length).toBe(2 + bytes);
+      expect(raw.subarray(-10)).toEqual(createHmac('sha256', secret).update(body).digest().subarray(0, 10));
+      // A link's token is at most 64 characters (a 38-byte body): a longer one is refused by its shape.
+      expect(verifyToken(keys, TokenKind.click, token)).toEqual(token.length <= 64 ? fields : null);
+    }
+    expect(() => signToken(keys, TokenKind.click, Array.from({ length: 54 }, () => 1))).toThrow(RangeError);
   });
 
   it('refuses any change to a token, a token of another kind, and one signed with another secret', () => {
