@@ -6,6 +6,7 @@ import { loadConfig } from '../server/config/config.ts';
 import { buildContext } from '../server/server.ts';
 import { SqliteStore } from '../server/store/sqlite/store.ts';
 import type { TrackingWrite } from '../server/store/store.ts';
+import type { Health } from '../api/types.ts';
 import { clickToken, identityCookie } from '../server/tokens/tokens.ts';
 import { startChildServer, type ChildServer } from '../test/support/child-server.ts';
 import { cpuSample, perRequest, threadsOf } from './cpu.ts';
@@ -64,7 +65,18 @@ interface Server {
   name: string;
   pid: number;
   port: number;
+  /** Resolves once every click answered so far is in the database (ours; the bare server records nothing). */
+  settled?(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Until /api/health says no click waits for the database: the writer's work for a round is then all done, and in its CPU. */
+async function clicksWritten(port: number): Promise<void> {
+  for (const until = Date.now() + 30_000; Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
+    const health = (await (await fetch(`http://127.0.0.1:${port}/api/health`)).json()) as Health;
+    if (health.clicks.queued === 0) return;
+  }
+  throw new Error('the click writer did not catch up within 30 s');
 }
 
 /** Every thread of the process onto these cores (the writer thread started before we could pin the process). */
@@ -96,6 +108,7 @@ async function startOurs(name: string, file: string, c: Cores, env: Record<strin
     child,
     pid: child.child.pid!,
     port: child.port,
+    settled: () => clicksWritten(child.port),
     stop: async () => {
       child.child.kill('SIGTERM');
       await child.exited;
@@ -111,6 +124,7 @@ interface Round extends WrkResult {
 async function round(server: Server, dir: string, pathsFile: string, connections: number, c: Cores, seconds = SECONDS): Promise<Round> {
   const before = cpuSample(server.pid);
   const result = await wrk({ port: server.port, connections, seconds, pathsFile, headers: HEADERS, cores: c, dir });
+  await server.settled?.();
   const cpu = perRequest(before, cpuSample(server.pid), result.requests);
   return { ...result, eventLoopUs: cpu?.eventLoopUs ?? null, processUs: cpu?.processUs ?? null };
 }
@@ -196,7 +210,7 @@ export async function run(): Promise<void> {
     for (const s of [bare, ours]) await round(s, dir, distinct, 32, c, 2); // warm-up: JIT, caches
 
     console.log(
-      `redirect /c/:token: wrk (1 thread) ${c.load === null ? 'unpinned (one core)' : `on core ${c.load}, servers on core ${c.servers}`}; ${paths.length} distinct tokens; rounds of ${SECONDS} s alternating with the bare server; durable recording on`,
+      `redirect /c/:token: wrk (1 thread) ${c.load === null ? 'unpinned (one core)' : `on core ${c.load}, servers on core ${c.servers}`}; ${paths.length} distinct tokens; rounds of ${SECONDS} s alternating with the bare server; durable recording on, and each of our rounds ends when its clicks are in the database, so its CPU holds the writer's work for them`,
     );
     for (const connections of [32, 4]) {
       const r = await alternate({ server: bare, paths: distinct }, { server: ours, paths: distinct }, dir, connections, c);

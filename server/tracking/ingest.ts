@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync, rmSync } from 'node:fs';
 import { appendWhole, listSegments, rejectedPath, segmentPath } from './journal.ts';
 import { HitRefused, JournalMoved, type JournalPosition, type JournalTarget, type Refusal, type TrackingWrite } from '../store/store.ts';
@@ -162,12 +163,15 @@ export class JournalIngester {
 
   private parse(lines: Buffer, offset: number): Stretch {
     const stretch: Stretch = { writes: [], offsets: [], lines: 0, unreadable: 0 };
+    // Decoded once when it is all ASCII (as it nearly always is), where a character is a byte:
+    // a decode per line cost more than parsing it.
+    const whole = isAscii(lines) ? lines.toString('latin1') : null;
     for (let start = 0; start < lines.length; ) {
       const end = lines.indexOf(NEWLINE, start);
       stretch.lines++;
       if (end > start) {
         try {
-          stretch.writes.push(JSON.parse(lines.toString('utf8', start, end)) as TrackingWrite);
+          stretch.writes.push(JSON.parse(whole !== null ? whole.slice(start, end) : lines.toString('utf8', start, end)) as TrackingWrite);
           stretch.offsets.push(offset + start);
         } catch {
           stretch.unreadable++;

@@ -112,6 +112,17 @@ describe('the journal ingester', () => {
     expect(stored()).toEqual([...Array(25).keys()]);
   });
 
+  it('writes a user agent outside ASCII as it came, beside ASCII ones in the same stretch', async () => {
+    const { dir, store, core, click } = await setup();
+    const journal = new ClickJournal(dir);
+    const ingester = new JournalIngester(store, dir, journal.firstSegment, NODE);
+    const agents = ['Mozilla/5.0 (plain)', 'Mozilla/5.0 (Ünïcödé; 日本語) ✓', 'Mozilla/5.0 (plain again)'];
+    for (const [i, userAgent] of agents.entries()) await journal.append({ ...click(i), userAgent });
+    expect(await ingester.step()).toBe(3);
+    expect((core.db.prepare('SELECT user_agent FROM clicks ORDER BY id').all() as { user_agent: string }[]).map((r) => r.user_agent)).toEqual(agents);
+    journal.close();
+  });
+
   it('leaves the position where it was while the database is locked, and writes everything once it is back', async () => {
     const { dir, core, store, click, stored } = await setup();
     const journal = new ClickJournal(dir);
