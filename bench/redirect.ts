@@ -73,7 +73,9 @@ interface Server {
 /** Until /api/health says no click waits for the database: the writer's work for a round is then all done, and in its CPU. */
 async function clicksWritten(port: number): Promise<void> {
   for (const until = Date.now() + 30_000; Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
-    const health = (await (await fetch(`http://127.0.0.1:${port}/api/health`)).json()) as Health;
+    const res = await fetch(`http://127.0.0.1:${port}/api/health`, { headers: { authorization: `Bearer ${ENV.CLICKTRAIL_ADMIN_TOKEN}` } });
+    if (!res.ok) throw new Error(`GET /api/health: ${res.status}`);
+    const health = (await res.json()) as Health;
     if (health.clicks.queued === 0) return;
   }
   throw new Error('the click writer did not catch up within 30 s');

@@ -102,7 +102,7 @@ export class Keyring {
  */
 function mac(key: SigningKey, bytes: Uint8Array, length: number): void {
   block.fill(0);
-  block.set(length === bytes.length ? bytes : bytes.subarray(0, length));
+  for (let i = 0; i < length; i++) block[i] = bytes[i]!;
   block[length] = 0x80;
   blockView.setUint32(BLOCK - 4, (BLOCK + length) * 8);
   compression.absorb(key.inner, blockView, innerDigest);

@@ -117,7 +117,7 @@ describe('the journal ingester', () => {
     const journal = new ClickJournal(dir);
     const ingester = new JournalIngester(store, dir, journal.firstSegment, NODE);
     const agents = ['Mozilla/5.0 (plain)', 'Mozilla/5.0 (Ünïcödé; 日本語) ✓', 'Mozilla/5.0 (plain again)'];
-    for (const [i, userAgent] of agents.entries()) await journal.append({ ...click(i), userAgent });
+    for (const [i, userAgent] of agents.entries()) await journal.append(Object.assign(click(i), { userAgent }));
     expect(await ingester.step()).toBe(3);
     expect((core.db.prepare('SELECT user_agent FROM clicks ORDER BY id').all() as { user_agent: string }[]).map((r) => r.user_agent)).toEqual(agents);
     journal.close();
