@@ -76,7 +76,10 @@ function signingKey(secret: string): SigningKey {
     compression.wipe();
     return state;
   };
-  return { id: createHash('sha256').update(secret).digest()[0]!, secret: bytes, inner: keyed(0x36), outer: keyed(0x5c) };
+  const inner = keyed(0x36);
+  const outer = keyed(0x5c);
+  key.fill(0);
+  return { id: createHash('sha256').update(secret).digest()[0]!, secret: bytes, inner, outer };
 }
 
 export class Keyring {
@@ -113,10 +116,13 @@ function mac(key: SigningKey, bytes: Uint8Array, length: number): void {
   compression.absorb(key.outer, blockView, macWords);
 }
 
-/** The MAC's first MAC_BYTES bytes (big-endian words) against `given` at `at`, in time that does not depend on where they differ. */
+/** Byte i of the last MAC (its words are big-endian). */
+const macByte = (i: number): number => (macWords[i >> 2]! >>> (24 - 8 * (i & 3))) & 0xff;
+
+/** The MAC's first MAC_BYTES bytes against `given` at `at`, in time that does not depend on where they differ. */
 function macMatches(given: Uint8Array, at: number): boolean {
   let diff = 0;
-  for (let i = 0; i < MAC_BYTES; i++) diff |= given[at + i]! ^ ((macWords[i >> 2]! >>> (24 - 8 * (i & 3))) & 0xff);
+  for (let i = 0; i < MAC_BYTES; i++) diff |= given[at + i]! ^ macByte(i);
   return diff === 0;
 }
 
@@ -149,7 +155,7 @@ export function signToken(keys: Keyring, kind: TokenKind, fields: number[]): str
   mac(keys.current, bytes, bytes.length);
   const signed = Buffer.alloc(bytes.length + MAC_BYTES);
   bytes.copy(signed);
-  for (let i = 0; i < MAC_BYTES; i++) signed[bytes.length + i] = (macWords[i >> 2]! >>> (24 - 8 * (i & 3))) & 0xff;
+  for (let i = 0; i < MAC_BYTES; i++) signed[bytes.length + i] = macByte(i);
   return signed.toString('base64url');
 }
 
