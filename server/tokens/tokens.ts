@@ -27,10 +27,10 @@ const MAX_BODY = BLOCK - 9;
  * createHmac, noble's hmac) pays for setting up, buffering and wiping on every token.
  */
 class Compression extends _SHA256 {
-  /** The state after `block`, from `from` (8 words), written into `into`. */
-  absorb(from: Int32Array, block: DataView, into: Int32Array): void {
+  /** The state after the 64 bytes `view` holds, from `from` (8 words), written into `into`. */
+  absorb(from: Int32Array, view: DataView, into: Int32Array): void {
     this.set(from[0]!, from[1]!, from[2]!, from[3]!, from[4]!, from[5]!, from[6]!, from[7]!);
-    this.process(block, 0);
+    this.process(view, 0);
     into[0] = this.A;
     into[1] = this.B;
     into[2] = this.C;
