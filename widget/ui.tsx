@@ -48,7 +48,13 @@ function memo<P extends object>(draw: (props: P) => ComponentChildren) {
 
 function useMessengerState(m: Messenger) {
   const [state, setState] = useState(m.state);
-  useEffect(() => m.subscribe(() => setState(m.state)), [m]);
+  useEffect(() => {
+    const unsubscribe = m.subscribe(() => setState(m.state));
+    // A change between this render and now (the effect runs after paint: a boot answering just
+    // as the panel opens) came before the subscription and would never be shown.
+    setState(m.state);
+    return unsubscribe;
+  }, [m]);
   return state;
 }
 
