@@ -189,8 +189,8 @@ export class Messenger {
         if (!this.toldRefused) console.error(`[clicktrail] the messenger is off on this page: ${(err as Error).message}`);
         this.toldRefused = true;
         this.set({ unavailable: true });
-      } else if (!(err instanceof HttpError)) {
-        this.set({ online: false });
+      } else {
+        this.set(err instanceof HttpError ? { online: true, busy: true } : { online: false });
       }
       this.bootRetry = setTimeout(() => void this.boot().catch(() => {}), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, 30_000);
@@ -258,7 +258,7 @@ export class Messenger {
     // A second boot on the same page (identify) brings none of the cards again: keep the ones shown.
     const inApp = [...this.state.inApp, ...result.inApp.filter((card) => !this.state.inApp.some((c) => c.messageId === card.messageId))];
     const emailForReplies = result.askEmailForReplies ? 'ask' : this.state.emailForReplies === 'given' ? 'given' : null;
-    this.set({ booted: true, online: true, unavailable: false, greeting: result.greeting, intro: result.intro, conversations, currentId, inApp, emailForReplies });
+    this.set({ booted: true, online: true, unavailable: false, busy: false, greeting: result.greeting, intro: result.intro, conversations, currentId, inApp, emailForReplies });
     void this.persist.forget(gone);
     this.saveNew(created, added);
     this.saveCurrent();
@@ -326,12 +326,13 @@ export class Messenger {
             });
             if (updated?.added) this.saveNew([], [message]);
           }
-          this.set({ online: true });
+          this.set({ online: true, busy: false });
           this.retryMs = 1000;
         } catch (err) {
           if (!isFinal(err)) {
             if (err instanceof HttpError && err.status === 401) await this.connect().catch(() => {});
-            this.set({ online: err instanceof HttpError });
+            // 401: the session is renewed above and the send tried again, nothing to show.
+            this.set(err instanceof HttpError ? { online: true, busy: err.status !== 401 } : { online: false });
             this.retryTimer = setTimeout(() => void this.flush(), this.retryMs);
             this.retryMs = Math.min(this.retryMs * 2, 30_000);
             return;

@@ -50,6 +50,11 @@ export interface WidgetState {
   /** The server refuses this page's origin (settings.allowedOrigins): the chat can't work here until that changes. */
   unavailable: boolean;
   /**
+   * The server answered but turned the widget away for now (too many new visitors from this
+   * address, a limit on messages, its own error): what it asked is tried again later.
+   */
+  busy: boolean;
+  /**
    * In-app messages shown on this page load, until closed. Never kept: the server counts a card
    * shown when it hands it out, and hands it out once.
    */
@@ -74,6 +79,7 @@ export const initialState: WidgetState = {
   pending: [],
   online: true,
   unavailable: false,
+  busy: false,
   unread: [],
   inApp: [],
   emailForReplies: null,

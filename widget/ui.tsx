@@ -70,8 +70,8 @@ const SentMessage = memo(({ message }: { message: ConversationMessage }) => {
 });
 
 function WaitingMessage({ pending, m }: { pending: PendingMessage; m: Messenger }) {
-  const { online, unavailable } = useMessengerState(m);
-  const waiting = unavailable ? 'Not sent yet: chat unavailable' : online ? 'Sending…' : 'Not sent yet: offline';
+  const { online, unavailable, busy } = useMessengerState(m);
+  const waiting = unavailable ? 'Not sent yet: chat unavailable' : !online ? 'Not sent yet: offline' : busy ? 'Not sent yet: chat busy' : 'Sending…';
   return (
     <div role="listitem" class={`msg visitor ${pending.error ? 'failed' : 'sending'}`}>
       <span class="sr">You: </span>
@@ -275,7 +275,7 @@ function Panel({ m, onClose }: { m: Messenger; onClose: () => void }) {
     >
       <header class="head">
         {/* Before a boot has answered, a problem still gets a heading rather than an empty header. */}
-        <h2 id="ct-greeting">{state.greeting || (state.unavailable || !state.online ? 'Hi there 👋' : '')}</h2>
+        <h2 id="ct-greeting">{state.greeting || (state.unavailable || !state.online || state.busy ? 'Hi there 👋' : '')}</h2>
         {state.intro && <p>{state.intro}</p>}
         <button type="button" class="close" aria-label="Close chat" onClick={onClose}>
           ×
@@ -304,10 +304,14 @@ function Panel({ m, onClose }: { m: Messenger; onClose: () => void }) {
         <p class="status unavailable" role="alert">
           Chat isn't available on this page right now. Your messages are kept here and will be sent once it is.
         </p>
+      ) : !state.online ? (
+        <p class="status" role="status">
+          Offline: your messages will be sent when the connection is back.
+        </p>
       ) : (
-        !state.online && (
+        state.busy && (
           <p class="status" role="status">
-            Offline: your messages will be sent when the connection is back.
+            Chat is busy right now: your messages are kept here and will be sent in a moment.
           </p>
         )
       )}

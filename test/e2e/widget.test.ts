@@ -294,6 +294,41 @@ describe('the Messenger widget in a real browser', () => {
     await context.close();
   });
 
+  it('shows a busy state, not an empty header, while the server turns the boot or a send away, and sends what was typed once it lets it in', async () => {
+    const context = await browser.newContext({ userAgent: HUMAN_UA });
+    const page = await context.newPage();
+    // The server's own answer to a 31st new visitor in a minute from one address (LIMITS.sessionsPerIp).
+    await page.route('**/messenger/boot', (route) =>
+      route.fulfill({
+        status: 429,
+        headers: { 'retry-after': '1', 'access-control-allow-origin': shop },
+        contentType: 'application/json',
+        body: JSON.stringify({ error: 'too many new visitors from this address: try again in 1 s' }),
+      }),
+    );
+    await page.goto(`${shop}/beans`);
+    expect(await openWidget(page)).toBe('Hi there 👋');
+    await page.getByText('Chat is busy right now: your messages are kept here and will be sent in a moment.').waitFor();
+    await say(page, 'Is the Kenyan blend back?');
+    await page.getByText('Not sent yet: chat busy').waitFor();
+    await page.screenshot({ path: join(tmpdir(), 'clicktrail-shots', 'widget-busy.png') });
+    await page.unroute('**/messenger/boot');
+    const { id } = await conversationOf(null, 'Is the Kenyan blend back?', 20_000);
+    await expect.poll(() => page.getByText('Chat is busy').count()).toBe(0);
+    expect(await page.getByText('Not sent yet').count()).toBe(0);
+
+    // A send turned away (the server's own error) waits the same way.
+    await page.route(`**/messenger/conversations/${id}/messages`, (route) =>
+      route.fulfill({ status: 503, headers: { 'access-control-allow-origin': shop }, contentType: 'application/json', body: '{"error":"internal error"}' }),
+    );
+    await say(page, 'Or the Ethiopian?');
+    await page.getByText('Not sent yet: chat busy').waitFor();
+    await page.unroute(`**/messenger/conversations/${id}/messages`);
+    await conversationOf(null, 'Or the Ethiopian?', 20_000);
+    await expect.poll(() => page.getByText('Chat is busy').count()).toBe(0);
+    await context.close();
+  });
+
   it('shows a second browser with the same click cookie but no visitor secret none of the first one’s conversation', async () => {
     const forwarded = await browser.newContext({ userAgent: HUMAN_UA });
     await forwarded.addCookies(await michelle.cookies(shop));
