@@ -340,7 +340,7 @@ export class Messenger {
           const clientId = next.clientId;
           const error = (err as Error).message;
           // A refusal is an answer: the network is there.
-          this.set({ online: true, pending: this.state.pending.map((p) => (p.clientId === clientId ? { ...p, error } : p)) });
+          this.set({ online: true, busy: false, pending: this.state.pending.map((p) => (p.clientId === clientId ? { ...p, error } : p)) });
         } finally {
           this.savePending();
         }
